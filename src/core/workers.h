@@ -1,0 +1,36 @@
+/*
+ * Media workers: N threads, each with its own libuv loop that also drives its own GLib
+ * main context (for libnice). The main loop talks to a worker only through
+ * sy_worker_post(), a mutex-protected queue drained by a uv_async on the worker.
+ */
+#ifndef SY_WORKERS_H
+#define SY_WORKERS_H
+
+#include <glib.h>
+#include <uv.h>
+
+typedef struct sy_worker sy_worker;
+typedef void (*sy_worker_fn)(sy_worker *worker, void *arg);
+
+/* Starts n workers (n <= 0: one per core). Returns 0 or -1. Main thread. */
+int sy_workers_start(int n);
+/* Stops every worker: each finishes queued tasks, closes its handles and its GLib
+ * context, and its thread is joined. Main thread. */
+void sy_workers_stop(void);
+int sy_workers_count(void);
+sy_worker *sy_worker_get(int index);
+/* The worker with the fewest assigned objects (the caller assigns with _assign). */
+sy_worker *sy_worker_least_loaded(void);
+void sy_worker_assign(sy_worker *worker, int delta);
+int sy_worker_index(const sy_worker *worker);
+
+/* Runs fn(worker, arg) on the worker's thread, in order of posting. Any thread.
+ * Returns 0, or -1 if the worker is stopping (fn is not called). */
+int sy_worker_post(sy_worker *worker, sy_worker_fn fn, void *arg);
+
+/* On a worker thread: its loop and its GLib context (owned, acquired, pushed as the
+ * thread default). */
+uv_loop_t *sy_worker_loop(sy_worker *worker);
+GMainContext *sy_worker_glib_context(sy_worker *worker);
+
+#endif

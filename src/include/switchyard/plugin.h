@@ -1,0 +1,158 @@
+/*
+ * Switchyard plugin API.
+ *
+ * A plugin is a shared object in the plugins folder that exports one symbol,
+ * SY_PLUGIN_ENTRY_NAME ("switchyard_plugin_create"), of type sy_plugin_create_fn.
+ * The core calls it once at start, checks the returned descriptor's api_version
+ * against SY_PLUGIN_API_VERSION (an exact match is required) and then calls init().
+ *
+ * Threads
+ *   Every callback in this header is called on the core's main loop thread, one at a
+ *   time: init, destroy, create_session, handle_message, handle_admin_message,
+ *   destroy_session, query_session. A plugin therefore needs no lock for state that
+ *   only these callbacks touch. Media callbacks (added by a later API version) run on
+ *   the media worker that owns the peer connection.
+ *   Core functions in sy_core_api may be called from any thread unless marked
+ *   "main thread only"; calls from other threads are queued to the main loop.
+ *
+ * Handles
+ *   A sy_plugin_handle is the core's object for one attached handle. It stays valid
+ *   from create_session() until destroy_session() returns. A plugin that keeps it
+ *   beyond that (for example in a queue another thread reads) takes a reference with
+ *   core->handle_ref() and drops it with core->handle_unref(); a referenced handle
+ *   stays valid memory, but once destroyed every core call on it is a no-op.
+ *
+ * JSON ownership (jansson references)
+ *   Arguments passed to the plugin are borrowed: the plugin must json_incref()
+ *   anything it keeps after the callback returns. JSON returned by the plugin (the
+ *   content of a sy_plugin_result, handle_admin_message, query_session) is a new
+ *   reference that the core takes. JSON passed to core->push_event() is borrowed: the
+ *   core copies or references what it needs.
+ *
+ * Replies
+ *   handle_message returns one of:
+ *     SY_PLUGIN_OK        synchronous: the core replies {"janus":"success",...,
+ *                         "plugindata":{"plugin":package,"data":content}}.
+ *     SY_PLUGIN_OK_WAIT   asynchronous: the core replies {"janus":"ack"} (with "hint"
+ *                         when text is set); the plugin later calls push_event() with
+ *                         the same transaction to deliver the result as an "event".
+ *     SY_PLUGIN_ERROR     the core replies error 462 with text as the reason.
+ *   Plugin-level errors that the Janus protocol carries inside plugindata (for example
+ *   VideoRoom's error_code) are SY_PLUGIN_OK or events whose content says so.
+ */
+#ifndef SWITCHYARD_PLUGIN_H
+#define SWITCHYARD_PLUGIN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped on every incompatible change of sy_plugin or sy_core_api. */
+#define SY_PLUGIN_API_VERSION 1
+#define SY_PLUGIN_ENTRY_NAME "switchyard_plugin_create"
+
+typedef struct sy_plugin_handle sy_plugin_handle;
+
+typedef enum sy_plugin_result_type {
+    SY_PLUGIN_ERROR = -1,
+    SY_PLUGIN_OK = 0,
+    SY_PLUGIN_OK_WAIT = 1,
+} sy_plugin_result_type;
+
+typedef struct sy_plugin_result {
+    sy_plugin_result_type type;
+    /* SY_PLUGIN_ERROR: the reason (required); SY_PLUGIN_OK_WAIT: optional hint.
+     * Static or plugin-owned string; copied by the core before the call returns. */
+    const char *text;
+    /* SY_PLUGIN_OK: the synchronous reply data, a new reference the core takes. */
+    json_t *content;
+} sy_plugin_result;
+
+/* The functions the core offers to plugins. */
+typedef struct sy_core_api {
+    /* Sends an event to the client that owns the handle:
+     * {"janus":"event","session_id":S,"sender":H,"transaction":T?,
+     *  "plugindata":{"plugin":package,"data":data},"jsep":jsep?}.
+     * transaction: the request's transaction for asynchronous replies, NULL for
+     * unsolicited events. data must be an object; jsep may be NULL. Both borrowed.
+     * Returns 0, or a negative value if the handle is gone or the input is invalid.
+     * Any thread. */
+    int (*push_event)(sy_plugin_handle *handle, const char *transaction, json_t *data,
+                      json_t *jsep);
+
+    /* Asks the core to detach the handle (the client then receives "detached").
+     * Any thread; the detach happens later on the main loop. */
+    void (*end_handle)(sy_plugin_handle *handle);
+
+    /* The plugin's own per-handle state. Main thread only. */
+    void (*set_plugin_data)(sy_plugin_handle *handle, void *data);
+    void *(*get_plugin_data)(sy_plugin_handle *handle);
+
+    /* Handle and session IDs as the client sees them. Any thread. */
+    uint64_t (*handle_id)(const sy_plugin_handle *handle);
+    uint64_t (*session_id)(const sy_plugin_handle *handle);
+
+    /* Reference counting for handles kept beyond destroy_session. Any thread. */
+    void (*handle_ref)(sy_plugin_handle *handle);
+    void (*handle_unref)(sy_plugin_handle *handle);
+
+    /* True if token is a valid signed token (token_auth_secret) for this plugin's
+     * package. False when signed tokens are not configured. Any thread. */
+    bool (*auth_signature_valid)(const char *package, const char *token);
+    /* True if token is a valid signed token for this package that also lists item
+     * (for example a room ID) after the realm. Any thread. */
+    bool (*auth_signature_contains)(const char *package, const char *token, const char *item);
+
+    /* A random 53-bit identifier, never 0 (for rooms, participants). Any thread. */
+    uint64_t (*random_id)(void);
+} sy_core_api;
+
+typedef struct sy_plugin {
+    int api_version; /* SY_PLUGIN_API_VERSION */
+    const char *package;        /* e.g. "janus.plugin.echotest" (what clients attach to) */
+    const char *name;           /* human-readable */
+    const char *description;
+    const char *author;
+    const char *version_string; /* e.g. "0.1.0" */
+    int version;                /* e.g. 1 */
+
+    /* Called once. config_dir holds <package>.jcfg if the plugin has a file (with
+     * "janus." replaced by "switchyard.": switchyard.plugin.echotest.jcfg).
+     * Return 0 on success; a negative value disables the plugin. */
+    int (*init)(const sy_core_api *core, const char *config_dir);
+    /* Called once at shutdown, after every handle was destroyed. */
+    void (*destroy)(void);
+
+    /* A client attached: set up per-handle state. Return 0, or negative to refuse
+     * (the client gets error 461). */
+    int (*create_session)(sy_plugin_handle *handle);
+    /* A "message" request. body is an object; jsep is NULL or an object with "type"
+     * and "sdp" already validated. transaction is never NULL. */
+    sy_plugin_result (*handle_message)(sy_plugin_handle *handle, const char *transaction,
+                                       json_t *body, json_t *jsep);
+    /* Admin API "message_plugin": returns a new reference (NULL: error 462). Optional. */
+    json_t *(*handle_admin_message)(json_t *request);
+    /* The handle is going away (detach, session destroyed, timeout, shutdown).
+     * After this returns the plugin must not use the handle unless it holds a reference
+     * (and even then only to call core functions, which become no-ops). */
+    void (*destroy_session)(sy_plugin_handle *handle);
+    /* Admin API handle_info: plugin-specific state of a handle, a new reference or
+     * NULL. Optional. */
+    json_t *(*query_session)(sy_plugin_handle *handle);
+
+    /* Reserved for the media API (setup_media, incoming_rtp, incoming_rtcp,
+     * incoming_data, data_ready, hangup_media). Must be zero in version 1. */
+    void *reserved[8];
+} sy_plugin;
+
+typedef const sy_plugin *(*sy_plugin_create_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
