@@ -1,6 +1,6 @@
 /*
  * Configuration: a folder of libconfig files (Janus's .jcfg syntax).
- *   switchyard.jcfg                        core (general, certificates, media, admin)
+ *   switchyard.jcfg                        core (general, certificates, plugins)
  *   switchyard.transport.websockets.jcfg   WebSocket listeners
  *   switchyard.transport.http.jcfg         HTTP listeners and static html/
  *   switchyard.plugin.<name>.jcfg          one per plugin (read by the plugin)
@@ -54,14 +54,14 @@ typedef struct sy_config {
     char *cert_pwd;
 
     /* admin */
-    char *admin_secret;
+    char *admin_secret;      /* NULL: none (refused on a non-loopback admin listener) */
 
     /* WebSocket transport */
-    sy_listener ws, wss, admin_ws, admin_wss;
+    sy_listener ws, wss, admin_ws, admin_wss; /* admin_wss binds admin_ws_ip */
     char *ws_allowed_origin;  /* NULL: any Origin */
 
     /* HTTP transport */
-    sy_listener http, https, admin_http, admin_https;
+    sy_listener http, https, admin_http, admin_https; /* https binds ip, admin_https admin_ip */
     char *base_path;          /* "/janus" */
     char *admin_base_path;    /* "/admin" */
     char *cors_allow_origin;  /* NULL: "*" */

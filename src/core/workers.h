@@ -33,4 +33,12 @@ int sy_worker_post(sy_worker *worker, sy_worker_fn fn, void *arg);
 uv_loop_t *sy_worker_loop(sy_worker *worker);
 GMainContext *sy_worker_glib_context(sy_worker *worker);
 
+/* On the worker thread: stops watching every fd of the worker's GLib context now; the
+ * next loop iteration watches again the fds GLib still lists. Call it right before
+ * anything that closes fds the context polls (nice_agent_remove_stream, an agent's
+ * last unref): an fd must not be closed while a uv_poll watches it, and a number
+ * reused between two loop iterations would otherwise go unwatched. Safe inside a
+ * GLib callback. */
+void sy_worker_glib_forget_fds(sy_worker *worker);
+
 #endif
