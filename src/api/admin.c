@@ -83,9 +83,11 @@ static json_t *check_plugins(json_t *req, const char *tr, bool required)
 {
     json_t *plugins = json_object_get(req, "plugins");
     if (!plugins && !required) return NULL;
+    if (!plugins)
+        return sy_api_error(0, tr, SY_ERR_MISSING_MANDATORY_ELEMENT,
+                            "Missing mandatory element (plugins)");
     if (!json_is_array(plugins) || json_array_size(plugins) == 0)
-        return sy_api_error(0, tr, required ? SY_ERR_MISSING_MANDATORY_ELEMENT
-                                            : SY_ERR_INVALID_ELEMENT_TYPE,
+        return sy_api_error(0, tr, SY_ERR_INVALID_ELEMENT_TYPE,
                             "Invalid element type (plugins should be a non-empty array)");
     size_t i;
     json_t *p;

@@ -136,6 +136,9 @@ static json_t *do_message(sy_session *s, sy_plugin_handle *h, json_t *req, const
     json_t *body = json_object_get(req, "body");
     json_t *jsep = json_object_get(req, "jsep");
     if (jsep && (err = validate_jsep(s, jsep, tr))) return err;
+    bool is_answer = jsep && strcasecmp(sy_req_str(jsep, "type"), "answer") == 0;
+    if (is_answer && !atomic_exchange(&h->offer_sent, false))
+        return sy_api_error(s->id, tr, SY_ERR_UNEXPECTED_ANSWER, NULL);
     /* The plugin sees only type and sdp (the media core will add what it parsed). */
     json_t *plugin_jsep = NULL;
     if (jsep) {

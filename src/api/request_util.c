@@ -56,8 +56,9 @@ static uint64_t body_id(json_t *req, const char *key, bool *present)
         return 0;
     }
     *present = true;
-    json_int_t n = json_integer_value(v);
-    return n < 0 ? 0 : (uint64_t)n;
+    /* Janus reads IDs into a guint64: a negative value becomes a large one, which
+     * then fails the lookup with 458/459. */
+    return (uint64_t)json_integer_value(v);
 }
 
 json_t *sy_req_envelope(json_t *req, const sy_request_path *path, sy_envelope *env)

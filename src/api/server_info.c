@@ -7,6 +7,7 @@
 #include <openssl/opensslv.h>
 #include <srtp2/srtp.h>
 #include <stdio.h>
+#include <string.h>
 #include <usrsctp.h>
 #include <uv.h>
 
@@ -37,7 +38,10 @@ static json_t *dependencies(void)
     json_object_set_new(d, "libsrtp", json_string(srtp_get_version_string()));
     json_object_set_new(d, "crypto", json_string(OPENSSL_VERSION_TEXT));
     json_object_set_new(d, "libuv", json_string(uv_version_string()));
-    json_object_set_new(d, "libwebsockets", json_string(lws_get_library_version()));
+    /* Debian's build reports "4.1.6-" (an empty git suffix): keep the version only. */
+    snprintf(buf, sizeof(buf), "%s", lws_get_library_version());
+    buf[strcspn(buf, "- ")] = '\0';
+    json_object_set_new(d, "libwebsockets", json_string(buf));
     snprintf(buf, sizeof(buf), "%d.%d.%d", LIBCONFIG_VER_MAJOR, LIBCONFIG_VER_MINOR,
              LIBCONFIG_VER_REVISION);
     json_object_set_new(d, "libconfig", json_string(buf));

@@ -357,7 +357,11 @@ static int core_push_event(sy_plugin_handle *h, const char *transaction, json_t 
     json_object_set_new(pd, "plugin", json_string(h->plugin->package));
     json_object_set_new(pd, "data", json_deep_copy(data));
     json_object_set_new(m, "plugindata", pd);
-    if (jsep) json_object_set_new(m, "jsep", json_deep_copy(jsep));
+    if (jsep) {
+        json_object_set_new(m, "jsep", json_deep_copy(jsep));
+        const char *type = json_string_value(json_object_get(jsep, "type"));
+        if (type && !strcmp(type, "offer")) atomic_store(&h->offer_sent, true);
+    }
     if (on_main_thread()) {
         if (h->session) sy_session_send(h->session, m);
         else json_decref(m);

@@ -36,6 +36,7 @@ struct sy_plugin_handle {
     int64_t created_us;
     GQueue *pending_candidates; /* of sy_queued_candidate*, bounded */
     bool trickle_completed;
+    atomic_bool offer_sent; /* the client got an offer it has not answered yet */
 };
 
 struct sy_session {
