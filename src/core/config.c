@@ -173,9 +173,25 @@ static const key_spec core_plugins[] = {
     {"disable", K_LIST, 0, 0, 0},
     KEND,
 };
+static const key_spec core_media[] = {
+    KINT("rtp_port_min", rtp_port_min, 0, 65535),
+    KINT("rtp_port_max", rtp_port_max, 0, 65535),
+    KINT("no_media_timer", no_media_timer, 0, 3600),
+    KEND,
+};
+static const key_spec core_nat[] = {
+    KBOOL("ice_lite", ice_lite),
+    KBOOL("ice_consent_freshness", ice_consent_freshness),
+    KSTR("ice_ips", K_OPTSTR, ice_ips),
+    KSTR("stun_server", K_OPTSTR, stun_server),
+    KSTR("nat_1_1_mapping", K_OPTSTR, nat_1_1_mapping),
+    KEND,
+};
 static const section_spec core_sections[] = {
     {"general", core_general},
     {"certificates", core_certificates},
+    {"media", core_media},
+    {"nat", core_nat},
     {"plugins", core_plugins},
     {NULL, NULL},
 };
@@ -306,6 +322,8 @@ void sy_config_defaults(sy_config *cfg)
     cfg->log_timestamps = true;
     cfg->server_name = xstrdup("Switchyard");
     cfg->session_timeout = 60;
+    cfg->ice_consent_freshness = true;
+    cfg->no_media_timer = 1;
     cfg->reclaim_session_timeout = 0;
     cfg->candidates_timeout = 45;
     cfg->accept_new_sessions = true;
@@ -344,7 +362,8 @@ void sy_config_free(sy_config *cfg)
         &cfg->config_dir,  &cfg->plugins_dir,     &cfg->html_dir,          &cfg->log_file,
         &cfg->server_name, &cfg->api_secret,      &cfg->token_auth_secret, &cfg->cert_pem,
         &cfg->cert_key,    &cfg->cert_pwd,        &cfg->admin_secret,      &cfg->ws_allowed_origin,
-        &cfg->base_path,   &cfg->admin_base_path, &cfg->cors_allow_origin,
+        &cfg->base_path,   &cfg->admin_base_path, &cfg->cors_allow_origin, &cfg->ice_ips,
+        &cfg->stun_server, &cfg->nat_1_1_mapping,
     };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         free(*strs[i]);

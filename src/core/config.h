@@ -54,7 +54,17 @@ typedef struct sy_config {
     char *cert_pwd;
 
     /* admin */
-    char *admin_secret;      /* NULL: none (refused on a non-loopback admin listener) */
+    char *admin_secret;
+
+    /* media (switchyard.jcfg "media" and "nat" sections) */
+    int rtp_port_min, rtp_port_max; /* 0,0: any port */
+    bool ice_lite;
+    bool ice_consent_freshness;     /* RFC 7675, default true */
+    char *ice_ips;                  /* comma list of addresses to gather on; NULL: every
+                                     * non-loopback address, or 127.0.0.1 if none */
+    char *stun_server;              /* "host:port" or NULL */
+    char *nat_1_1_mapping;          /* public address advertised instead, or NULL */
+    int no_media_timer;             /* seconds without media before "media" receiving=false */      /* NULL: none (refused on a non-loopback admin listener) */
 
     /* WebSocket transport */
     sy_listener ws, wss, admin_ws, admin_wss; /* admin_wss binds admin_ws_ip */

@@ -38,6 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *path = sy_static_resolve(root, (const char *)data, size);
     if (path && strncmp(path, root, strlen(root)) != 0) abort(); /* escaped the folder */
     free(path);
-    sy_static_mime(size ? (const char *)data : "");
+    /* sy_static_mime takes the resolved, NUL-terminated path. */
+    char *text = malloc(size + 1);
+    memcpy(text, data, size);
+    text[size] = '\0';
+    sy_static_mime(text);
+    free(text);
     return 0;
 }
