@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "api/auth.h"
 #include "api/errors.h"
+#include "api/jsep.h"
 #include "api/request_util.h"
 #include "api/server_info.h"
 #include "api/session.h"
@@ -43,7 +44,8 @@ static json_t *handle_info(sy_session *s, sy_plugin_handle *h, const char *tr, b
                                              ? g_queue_get_length(h->pending_candidates)
                                              : 0));
         json_object_set_new(info, "trickle-completed", json_boolean(h->trickle_completed));
-        json_object_set_new(info, "streams", json_array());
+        json_t *pc = sy_jsep_info(h);
+        json_object_set_new(info, "webrtc", pc ? pc : json_null());
     }
     json_t *ps = h->plugin->query_session ? h->plugin->query_session(h) : NULL;
     json_object_set_new(info, "plugin_specific", ps ? ps : json_object());
@@ -290,7 +292,10 @@ static json_t *admin_dispatch(json_t *req, const sy_envelope *env)
         sy_handle_destroy(h, true);
         return success(sid, tr);
     }
-    if (!strcasecmp(verb, "hangup_webrtc")) return success(sid, tr); /* no PC yet */
+    if (!strcasecmp(verb, "hangup_webrtc")) {
+        sy_jsep_hangup(h, "Admin API");
+        return success(sid, tr);
+    }
     if (!strcasecmp(verb, "message_plugin")) return message_plugin(req, tr, sid);
     return sy_api_error(sid, tr, SY_ERR_INVALID_REQUEST_PATH, "Unhandled request '%s' at this path",
                         verb);

@@ -12,6 +12,7 @@
 #include "api/auth.h"
 #include "api/errors.h"
 #include "api/ids.h"
+#include "api/jsep.h"
 #include "api/request_util.h"
 #include "api/server_info.h"
 #include "api/session.h"
@@ -136,19 +137,14 @@ static json_t *do_message(sy_session *s, sy_plugin_handle *h, json_t *req, const
     json_t *body = json_object_get(req, "body");
     json_t *jsep = json_object_get(req, "jsep");
     if (jsep && (err = validate_jsep(s, jsep, tr))) return err;
-    bool is_answer = jsep && strcasecmp(sy_req_str(jsep, "type"), "answer") == 0;
-    if (is_answer && !atomic_exchange(&h->offer_sent, false))
-        return sy_api_error(s->id, tr, SY_ERR_UNEXPECTED_ANSWER, NULL);
-    /* The plugin sees only type and sdp (the media core will add what it parsed). */
     json_t *plugin_jsep = NULL;
     if (jsep) {
-        plugin_jsep = json_object();
-        const char *type = sy_req_str(jsep, "type");
-        json_object_set_new(plugin_jsep, "type",
-                            json_string(strcasecmp(type, "offer") == 0 ? "offer" : "answer"));
-        json_object_set(plugin_jsep, "sdp", json_object_get(jsep, "sdp"));
-        json_t *e2ee = json_object_get(jsep, "e2ee");
-        if (json_is_true(e2ee)) json_object_set_new(plugin_jsep, "e2ee", json_true());
+        bool is_answer = strcasecmp(sy_req_str(jsep, "type"), "answer") == 0;
+        if (is_answer && !atomic_exchange(&h->offer_sent, false))
+            return sy_api_error(s->id, tr, SY_ERR_UNEXPECTED_ANSWER, NULL);
+        if ((err = sy_jsep_incoming(h, jsep, tr, &plugin_jsep))) return err;
+        if (json_is_true(json_object_get(jsep, "e2ee")) && plugin_jsep)
+            json_object_set_new(plugin_jsep, "e2ee", json_true());
     }
     sy_plugin_result res = h->plugin->handle_message(h, tr, body, plugin_jsep);
     json_decref(plugin_jsep);
@@ -209,15 +205,15 @@ static json_t *do_trickle(sy_session *s, sy_plugin_handle *h, json_t *req, const
         size_t i;
         json_t *c;
         json_array_foreach(candidates, i, c) if ((err = check_candidate(s, c, tr))) return err;
-        json_array_foreach(candidates, i, c) sy_handle_queue_candidate(h, c);
+        json_array_foreach(candidates, i, c) sy_jsep_trickle(h, c);
     } else {
         if ((err = check_candidate(s, candidate, tr))) return err;
         if (json_is_null(candidate)) {
             json_t *done = json_pack("{s:b}", "completed", 1);
-            sy_handle_queue_candidate(h, done);
+            sy_jsep_trickle(h, done);
             json_decref(done);
         } else {
-            sy_handle_queue_candidate(h, candidate);
+            sy_jsep_trickle(h, candidate);
         }
     }
     return sy_message_new("ack", s->id, tr);
@@ -281,7 +277,7 @@ static json_t *dispatch(sy_client *client, json_t *req, const char *verb, const 
         return reply_success(s, tr);
     }
     if (!strcasecmp(verb, "hangup")) {
-        /* No peer connection exists before the media core; nothing to tear down. */
+        sy_jsep_hangup(h, "Janus API");
         return reply_success(s, tr);
     }
     if (!strcasecmp(verb, "message")) return do_message(s, h, req, tr);
@@ -368,6 +364,10 @@ int sy_api_init(uv_loop_t *loop, sy_config *cfg)
     sy_auth_init(cfg->api_secret, cfg->token_auth, cfg->token_auth_secret);
     sy_sessions_init(loop, cfg);
     sy_server_info_init();
+    if (sy_jsep_init(cfg) < 0) {
+        SY_FATAL("Cannot set up DTLS/SRTP (certificate?)");
+        return -1;
+    }
     int n = sy_plugins_load(cfg, sy_core_api_get());
     SY_INFO("%d plugin%s loaded", n, n == 1 ? "" : "s");
     return 0;
@@ -379,5 +379,6 @@ void sy_api_shutdown(void)
     shutting_down = true;
     sy_sessions_shutdown();
     sy_plugins_unload();
+    sy_jsep_cleanup();
     sy_auth_shutdown();
 }

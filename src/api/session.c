@@ -12,6 +12,7 @@
 #include "api/errors.h"
 #include "api/ids.h"
 #include "core/log.h"
+#include "media/pc.h"
 
 sy_config *sy_api_config;
 uv_loop_t *sy_api_loop;
@@ -21,11 +22,13 @@ static uv_timer_t watchdog;
 static uv_thread_t main_thread;
 
 /* Work that plugins hand to the main loop from other threads. */
-typedef enum { TASK_EVENT, TASK_END_HANDLE, TASK_SESSION_EVENT } task_type;
+typedef enum { TASK_EVENT, TASK_END_HANDLE, TASK_SESSION_EVENT, TASK_JSEP_EVENT, TASK_CALL, TASK_CLOSE_PC } task_type;
 typedef struct core_task {
     task_type type;
     sy_plugin_handle *handle; /* referenced */
     json_t *msg;              /* TASK_EVENT: the complete message */
+    void (*fn)(void *);       /* TASK_CALL */
+    void *arg;
 } core_task;
 static uv_mutex_t tasks_lock;
 static GQueue tasks = G_QUEUE_INIT;
@@ -123,6 +126,8 @@ void sy_handle_destroy(sy_plugin_handle *h, bool notify)
     if (atomic_exchange(&h->destroyed, true)) return;
     sy_session *s = h->session;
     sy_handle_ref(h); /* keep it while the table lets go */
+    /* No media callback may run once the plugin forgets the handle. */
+    if (h->pc) sy_pc_close(h->pc, notify ? "Detach" : NULL);
     h->plugin->destroy_session(h);
     if (notify && s) {
         json_t *m = sy_message_new("detached", s->id, NULL);
@@ -298,7 +303,17 @@ static void watchdog_tick(uv_timer_t *t)
 static void deliver_task(core_task *t)
 {
     sy_plugin_handle *h = t->handle;
-    if (t->type == TASK_EVENT) {
+    if (t->type == TASK_CALL) {
+        t->fn(t->arg);
+        free(t);
+        return;
+    }
+    if (t->type == TASK_JSEP_EVENT) {
+        if (!atomic_load(&h->destroyed) && h->session) sy_handle_send_jsep_event(h, t->msg);
+        else json_decref(t->msg);
+    } else if (t->type == TASK_CLOSE_PC) {
+        if (!atomic_load(&h->destroyed) && h->pc) sy_pc_close(h->pc, "Close PC");
+    } else if (t->type == TASK_EVENT) {
         if (!atomic_load(&h->destroyed) && h->session) sy_session_send(h->session, t->msg);
         else json_decref(t->msg);
     } else if (t->type == TASK_SESSION_EVENT) {
@@ -309,7 +324,7 @@ static void deliver_task(core_task *t)
     } else if (t->type == TASK_END_HANDLE) {
         if (!atomic_load(&h->destroyed) && h->session) sy_handle_destroy(h, true);
     }
-    sy_handle_unref(h);
+    if (h) sy_handle_unref(h);
     free(t);
 }
 
@@ -330,7 +345,7 @@ static void post_task(task_type type, sy_plugin_handle *h, json_t *msg)
     t->type = type;
     t->handle = h;
     t->msg = msg;
-    sy_handle_ref(h);
+    if (h) sy_handle_ref(h);
     uv_mutex_lock(&tasks_lock);
     bool ready = tasks_ready;
     if (ready) g_queue_push_tail(&tasks, t);
@@ -339,7 +354,25 @@ static void post_task(task_type type, sy_plugin_handle *h, json_t *msg)
         uv_async_send(&tasks_async);
     } else {
         json_decref(msg);
-        sy_handle_unref(h);
+        if (h) sy_handle_unref(h);
+        free(t);
+    }
+}
+
+void sy_main_post(void (*fn)(void *), void *arg)
+{
+    core_task *t = calloc(1, sizeof(*t));
+    t->type = TASK_CALL;
+    t->fn = fn;
+    t->arg = arg;
+    uv_mutex_lock(&tasks_lock);
+    bool ready = tasks_ready;
+    if (ready) g_queue_push_tail(&tasks, t);
+    uv_mutex_unlock(&tasks_lock);
+    if (ready) uv_async_send(&tasks_async);
+    else {
+        /* Shutting down: run it here so that its resources are released. */
+        fn(arg);
         free(t);
     }
 }
@@ -358,16 +391,21 @@ static int core_push_event(sy_plugin_handle *h, const char *transaction, json_t 
     json_object_set_new(pd, "data", json_deep_copy(data));
     json_object_set_new(m, "plugindata", pd);
     if (jsep) {
-        json_object_set_new(m, "jsep", json_deep_copy(jsep));
         const char *type = json_string_value(json_object_get(jsep, "type"));
-        if (type && !strcmp(type, "offer")) atomic_store(&h->offer_sent, true);
+        const char *sdp = json_string_value(json_object_get(jsep, "sdp"));
+        if (!type || !sdp || (strcmp(type, "offer") && strcmp(type, "answer"))) {
+            json_decref(m);
+            return -1;
+        }
+        json_object_set_new(m, "jsep", json_deep_copy(jsep));
+        /* The media core completes the SDP before the event goes out. */
+        if (on_main_thread()) sy_handle_send_jsep_event(h, m);
+        else post_task(TASK_JSEP_EVENT, h, m);
+        return 0;
     }
-    if (on_main_thread()) {
-        if (h->session) sy_session_send(h->session, m);
-        else json_decref(m);
-    } else {
-        post_task(TASK_EVENT, h, m);
-    }
+    /* Always through the queue, even from the main thread: an event pushed from
+     * inside handle_message must reach the client after the request's "ack". */
+    post_task(TASK_EVENT, h, m);
     return 0;
 }
 
@@ -375,6 +413,11 @@ static void core_end_handle(sy_plugin_handle *h)
 {
     /* Always deferred: the plugin may be inside one of its own callbacks. */
     if (h && !atomic_load(&h->destroyed)) post_task(TASK_END_HANDLE, h, NULL);
+}
+
+static void core_close_pc(sy_plugin_handle *h)
+{
+    if (h && !atomic_load(&h->destroyed)) post_task(TASK_CLOSE_PC, h, NULL);
 }
 
 static void core_set_plugin_data(sy_plugin_handle *h, void *data) { h->plugin_data = data; }
@@ -394,6 +437,11 @@ static const sy_core_api core_api = {
     .auth_signature_valid = sy_auth_plugin_signature_valid,
     .auth_signature_contains = sy_auth_plugin_signature_contains,
     .random_id = sy_random_id,
+    .relay_rtp = sy_pc_relay_rtp,
+    .relay_rtcp = sy_pc_relay_rtcp,
+    .send_pli = sy_pc_send_pli,
+    .send_remb = sy_pc_send_remb,
+    .close_pc = core_close_pc,
 };
 
 const sy_core_api *sy_core_api_get(void) { return &core_api; }

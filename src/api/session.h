@@ -37,6 +37,9 @@ struct sy_plugin_handle {
     GQueue *pending_candidates; /* of sy_queued_candidate*, bounded */
     bool trickle_completed;
     atomic_bool offer_sent; /* the client got an offer it has not answered yet */
+    /* The peer connection (media/pc.h): set and cleared on the main thread, read on
+     * its media worker (see pc.c for why that is safe). */
+    struct sy_pc *_Atomic pc;
 };
 
 struct sy_session {
@@ -82,6 +85,12 @@ void sy_handle_queue_candidate(sy_plugin_handle *h, json_t *candidate);
 void sy_session_send(sy_session *s, json_t *msg);
 /* Base object for server messages: {"janus":verb,"session_id":S?,"transaction":T?}. */
 json_t *sy_message_new(const char *verb, uint64_t session_id, const char *transaction);
+
+/* Runs fn(arg) on the main loop, in order of posting. Any thread. */
+void sy_main_post(void (*fn)(void *), void *arg);
+
+/* Media events for the client (main thread). */
+void sy_handle_send_jsep_event(sy_plugin_handle *h, json_t *msg);
 
 /* The core API handed to plugins. */
 const sy_core_api *sy_core_api_get(void);

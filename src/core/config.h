@@ -64,7 +64,9 @@ typedef struct sy_config {
                                      * non-loopback address, or 127.0.0.1 if none */
     char *stun_server;              /* "host:port" or NULL */
     char *nat_1_1_mapping;          /* public address advertised instead, or NULL */
-    int no_media_timer;             /* seconds without media before "media" receiving=false */      /* NULL: none (refused on a non-loopback admin listener) */
+    int no_media_timer;             /* seconds without media before "media" receiving=false */
+    bool dtls_answer_active;        /* answer a=setup:active (DTLS client); default false:
+                                     * passive, so that we pick the SRTP profile (GCM) */      /* NULL: none (refused on a non-loopback admin listener) */
 
     /* WebSocket transport */
     sy_listener ws, wss, admin_ws, admin_wss; /* admin_wss binds admin_ws_ip */

@@ -7,13 +7,15 @@
  * against SY_PLUGIN_API_VERSION (an exact match is required) and then calls init().
  *
  * Threads
- *   Every callback in this header is called on the core's main loop thread, one at a
- *   time: init, destroy, create_session, handle_message, handle_admin_message,
- *   destroy_session, query_session. A plugin therefore needs no lock for state that
- *   only these callbacks touch. Media callbacks (added by a later API version) run on
- *   the media worker that owns the peer connection.
+ *   Control callbacks are called on the core's main loop thread, one at a time:
+ *   init, destroy, create_session, handle_message, handle_admin_message,
+ *   destroy_session, query_session, hangup_media. A plugin needs no lock for state
+ *   that only these callbacks touch. Media callbacks (setup_media, incoming_rtp,
+ *   incoming_rtcp) run on the media worker thread that owns the handle's peer
+ *   connection; state shared between the two sides needs the plugin's own care
+ *   (atomics, or a message to the other thread).
  *   Core functions in sy_core_api may be called from any thread unless marked
- *   "main thread only"; calls from other threads are queued to the main loop.
+ *   otherwise; control calls from other threads are queued to the main loop.
  *
  * Handles
  *   A sy_plugin_handle is the core's object for one attached handle. It stays valid
@@ -51,11 +53,36 @@
 extern "C" {
 #endif
 
-/* Bumped on every incompatible change of sy_plugin or sy_core_api. */
-#define SY_PLUGIN_API_VERSION 1
+/* Bumped on every incompatible change of sy_plugin or sy_core_api.
+ * 2: media (setup_media, incoming_rtp/rtcp, hangup_media; relay_rtp/rtcp, send_pli,
+ *    send_remb, close_pc). */
+#define SY_PLUGIN_API_VERSION 2
 #define SY_PLUGIN_ENTRY_NAME "switchyard_plugin_create"
 
 typedef struct sy_plugin_handle sy_plugin_handle;
+
+/*
+ * A decrypted RTP packet, as the media core hands it to plugins and takes it back.
+ * data points to the whole RTP packet (header, extensions, payload). The core parsed
+ * the header and the negotiated extensions once; the fields below are those values.
+ * Incoming packets are valid during the callback only.
+ */
+typedef struct sy_rtp_packet {
+    uint8_t *data;
+    size_t len;
+    int mindex;         /* m-line index of the peer connection it belongs to */
+    bool video;
+    uint32_t ssrc;
+    uint16_t seq;
+    uint32_t timestamp;
+    uint8_t pt;
+    bool marker;
+    int substream;      /* simulcast layer 0 (low) .. 2, or -1 without simulcast */
+    int audio_level;    /* ssrc-audio-level in -dBov 0..127, or -1 if absent */
+    bool voice_activity;
+    bool keyframe;      /* the core recognised the start of a key frame (VP8/VP9/H264/AV1) */
+    uint64_t arrival_us; /* monotonic clock */
+} sy_rtp_packet;
 
 typedef enum sy_plugin_result_type {
     SY_PLUGIN_ERROR = -1,
@@ -109,6 +136,29 @@ typedef struct sy_core_api {
 
     /* A random 53-bit identifier, never 0 (for rooms, participants). Any thread. */
     uint64_t (*random_id)(void);
+
+    /* ---- media (API version 2) ----
+     * relay_*, send_pli and send_remb must be called on the media worker that owns the
+     * handle's peer connection (inside incoming_* callbacks of any handle on that
+     * worker, or setup_media); they never block, allocate or lock per packet. */
+
+    /* Sends a packet to this handle's peer on m-line pkt->mindex. The core copies it,
+     * writes its own SSRC for that m-line and the m-line's mid extension, stamps its
+     * transport-wide sequence, protects and sends. The plugin sets seq/timestamp/pt
+     * in pkt->data if it rewrites them. Returns 0 or negative (no such m-line, not
+     * connected). */
+    int (*relay_rtp)(sy_plugin_handle *handle, const sy_rtp_packet *pkt);
+    /* Sends an RTCP compound packet (plaintext) on m-line mindex; media SSRCs in
+     * feedback are rewritten to the peer's SSRCs for that m-line. */
+    int (*relay_rtcp)(sy_plugin_handle *handle, int mindex, const uint8_t *buf, size_t len);
+    /* Asks this handle's peer for a key frame on m-line mindex (PLI). Coalesced by the
+     * core to at most one per second per stream. */
+    void (*send_pli)(sy_plugin_handle *handle, int mindex);
+    /* Tells this handle's peer the bitrate it may send (REMB), in bits per second. */
+    void (*send_remb)(sy_plugin_handle *handle, uint32_t bitrate);
+    /* Closes the handle's peer connection (the client gets "hangup" with reason
+     * "Close PC"). Any thread. */
+    void (*close_pc)(sy_plugin_handle *handle);
 } sy_core_api;
 
 typedef struct sy_plugin {
@@ -144,9 +194,21 @@ typedef struct sy_plugin {
      * NULL. Optional. */
     json_t *(*query_session)(sy_plugin_handle *handle);
 
-    /* Reserved for the media API (setup_media, incoming_rtp, incoming_rtcp,
-     * incoming_data, data_ready, hangup_media). Must be zero in version 1. */
-    void *reserved[8];
+    /* ---- media (API version 2; all optional) ---- */
+    /* ICE and DTLS are up ("webrtcup" went to the client). Media worker thread. */
+    void (*setup_media)(sy_plugin_handle *handle);
+    /* A decrypted RTP packet from the peer. Media worker thread. */
+    void (*incoming_rtp)(sy_plugin_handle *handle, sy_rtp_packet *pkt);
+    /* A decrypted RTCP compound packet from the peer, after the core handled what it
+     * owns (reports, NACK retransmissions). Media worker thread. */
+    void (*incoming_rtcp)(sy_plugin_handle *handle, int mindex, bool video, const uint8_t *buf,
+                          size_t len);
+    /* The peer connection is gone (hangup, ICE/DTLS failure, consent lost). Main
+     * thread; the handle stays attached. */
+    void (*hangup_media)(sy_plugin_handle *handle);
+
+    /* Reserved for later API versions (data channels). Must be zero. */
+    void *reserved[4];
 } sy_plugin;
 
 typedef const sy_plugin *(*sy_plugin_create_fn)(void);

@@ -1,0 +1,993 @@
+/*
+ * Peer connection: the glue between ICE (ice.c), DTLS (dtls.c), SRTP (srtp.c), the
+ * pure RTP/SDP code (protocol/) and the plugin. See pc.h for the threading contract.
+ *
+ * Worker-side packet path (the hot path): ice recv -> RFC 7983 classify -> DTLS to
+ * OpenSSL, or SRTP unprotect in place -> RTP header and negotiated extensions parsed
+ * once -> m-line found (SSRC table, then mid extension, then payload type) -> plugin.
+ * No allocation, lock or log per packet; drops are counted.
+ */
+#include "media/pc.h"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/ids.h"
+#include "api/session.h"
+#include "core/log.h"
+#include "core/workers.h"
+#include "media/dtls.h"
+#include "media/ice.h"
+#include "media/srtp.h"
+#include "protocol/demux.h"
+#include "protocol/rtp.h"
+#include "protocol/rtp_ext.h"
+#include "protocol/sdp.h"
+#include "protocol/sdp_extract.h"
+#include "protocol/sdp_merge.h"
+#include "protocol/sdp_build.h"
+
+#define PC_MAX_MEDIA 16
+#define PC_MAX_CANDIDATES 32
+#define PC_MAX_SSRCS 4 /* per m-line: up to 3 simulcast layers plus one spare */
+#define PC_PLI_INTERVAL_US 1000000
+#define PC_TICK_MS 250
+
+typedef struct pc_media {
+    int mindex;
+    char mid[SY_SDP_MID_MAX + 1];
+    bool video, rejected, is_data;
+    uint32_t local_ssrc, local_rtx_ssrc;
+    uint32_t remote_ssrc[PC_MAX_SSRCS]; /* signaled or learned, index = substream */
+    char rids[3][SY_SDP_RID_MAX + 1];
+    int n_rids;
+    int16_t rtx_apt[128]; /* rtx pt -> media pt, -1 */
+    bool receiving;
+    uint64_t last_rx_us, last_pli_us;
+    uint64_t packets_in, bytes_in, packets_out, bytes_out;
+} pc_media;
+
+struct sy_pc {
+    sy_plugin_handle *handle; /* referenced */
+    sy_worker *worker;
+    /* ---- worker thread only below ---- */
+    sy_ice *ice;
+    sy_dtls *dtls;
+    sy_srtp *srtp;
+    uv_timer_t *tick; /* DTLS timeouts, no-media timer */
+    bool closed, controlling, dtls_client, webrtc_up, gathered;
+    bool have_remote;
+    char *remote_fingerprints[SY_SDP_MAX_FINGERPRINTS];
+    size_t n_remote_fingerprints;
+    char *local_candidates[PC_MAX_CANDIDATES];
+    size_t n_local_candidates;
+    sy_sdp *pending_local; /* plugin SDP waiting for gathering */
+    bool pending_offer;
+    json_t *pending_event;
+    sy_sdp_setup remote_setup;
+    int n_media;
+    pc_media media[PC_MAX_MEDIA];
+    sy_rtp_ext_ids ext;
+    uint16_t twcc_seq;
+    uint8_t out[1500 + SY_SRTP_MAX_TRAILER];
+    uint64_t drops_unknown, drops_srtp, drops_unmatched, drops_early;
+    char srtp_profile[32];
+    char selected_pair[128];
+    int ice_state;
+};
+
+static const sy_pc_events *events;
+static const sy_config *config;
+
+/* ---- small helpers ---- */
+
+static uint64_t now_us(void) { return (uint64_t)g_get_monotonic_time(); }
+
+/* Runs on the main loop: a hangup reported by the worker. */
+typedef struct main_call {
+    sy_pc *pc;
+    char *reason;
+    char *mid;
+    bool video, receiving;
+    json_t *event;
+    char *sdp;
+    char *error;
+    int kind; /* 0 hangup, 1 webrtcup, 2 media, 3 local sdp */
+} main_call;
+
+static void worker_free_pc(sy_worker *w, void *arg);
+
+static void main_dispatch(void *arg)
+{
+    main_call *c = arg;
+    sy_pc *pc = c->pc;
+    sy_plugin_handle *h = pc->handle;
+    bool current = !atomic_load(&h->destroyed) && h->pc == pc;
+    switch (c->kind) {
+    case 0:
+        if (current) {
+            h->pc = NULL;
+            events->hangup(h, c->reason);
+            /* Release on the worker, after any packet callback still holding it. */
+            sy_worker_post(pc->worker, worker_free_pc, pc);
+        }
+        break;
+    case 1:
+        if (current) events->webrtcup(h);
+        break;
+    case 2:
+        if (current) events->media(h, c->mid, c->video, c->receiving);
+        break;
+    case 3:
+        if (current) events->local_sdp_ready(h, c->event, c->sdp, c->error);
+        else json_decref(c->event);
+        c->sdp = NULL;
+        break;
+    }
+    free(c->reason);
+    free(c->mid);
+    free(c->sdp);
+    free(c->error);
+    free(c);
+}
+
+static void to_main(sy_pc *pc, int kind, main_call *c)
+{
+    c->pc = pc;
+    c->kind = kind;
+    sy_main_post(main_dispatch, c);
+}
+
+/* Stops everything on the worker; no plugin callback for this PC after this. */
+static void worker_stop(sy_pc *pc)
+{
+    if (pc->closed) return;
+    pc->closed = true;
+    if (pc->ice) sy_ice_free(pc->ice);
+    pc->ice = NULL;
+    if (pc->dtls) {
+        if (sy_dtls_state_get(pc->dtls) == SY_DTLS_CONNECTED) sy_dtls_close(pc->dtls);
+        sy_dtls_free(pc->dtls);
+    }
+    pc->dtls = NULL;
+    if (pc->srtp) sy_srtp_free(pc->srtp);
+    pc->srtp = NULL;
+    if (pc->tick) {
+        uv_timer_stop(pc->tick);
+        uv_close((uv_handle_t *)pc->tick, (uv_close_cb)free);
+        pc->tick = NULL;
+    }
+}
+
+/* A failure found on the worker: stop, then tell the main thread. */
+static void worker_fail(sy_pc *pc, const char *reason)
+{
+    if (pc->closed) return;
+    SY_INFO("Handle %" PRIu64 ": PeerConnection closed on the media worker (%s)", pc->handle->id,
+            reason);
+    worker_stop(pc);
+    main_call *c = calloc(1, sizeof(*c));
+    c->reason = strdup(reason);
+    to_main(pc, 0, c);
+}
+
+static void worker_free_pc(sy_worker *w, void *arg)
+{
+    sy_pc *pc = arg;
+    worker_stop(pc);
+    for (size_t i = 0; i < pc->n_remote_fingerprints; i++) free(pc->remote_fingerprints[i]);
+    for (size_t i = 0; i < pc->n_local_candidates; i++) free(pc->local_candidates[i]);
+    sy_sdp_free(pc->pending_local);
+    json_decref(pc->pending_event);
+    sy_handle_unref(pc->handle);
+    free(pc);
+}
+
+/* ---- sending ---- */
+
+static void dtls_send(void *user, const uint8_t *data, size_t len)
+{
+    sy_pc *pc = user;
+    if (pc->ice) sy_ice_send(pc->ice, data, len);
+}
+
+static void dtls_data(void *user, const uint8_t *data, size_t len)
+{
+    /* SCTP (data channels) arrives here once the data channel issue lands. */
+}
+
+static int send_rtcp(sy_pc *pc, uint8_t *buf, size_t len)
+{
+    if (!pc->srtp || !pc->ice || len + SY_SRTP_MAX_TRAILER > sizeof(pc->out)) return -1;
+    if (buf != pc->out) memcpy(pc->out, buf, len);
+    size_t n = len;
+    if (sy_srtp_protect_rtcp(pc->srtp, pc->out, &n) < 0) return -1;
+    return sy_ice_send(pc->ice, pc->out, n) < 0 ? -1 : 0;
+}
+
+static pc_media *media_at(sy_pc *pc, int mindex)
+{
+    for (int i = 0; i < pc->n_media; i++)
+        if (pc->media[i].mindex == mindex) return &pc->media[i];
+    return NULL;
+}
+
+static void send_pli_now(sy_pc *pc, pc_media *m)
+{
+    uint64_t now = now_us();
+    if (!m->video || !m->remote_ssrc[0]) return;
+    if (m->last_pli_us && now - m->last_pli_us < PC_PLI_INTERVAL_US) return;
+    m->last_pli_us = now;
+    uint8_t pli[12] = {0x81, 206, 0, 2};
+    uint32_t s = htonl(m->local_ssrc), r = htonl(m->remote_ssrc[0]);
+    memcpy(pli + 4, &s, 4);
+    memcpy(pli + 8, &r, 4);
+    send_rtcp(pc, pli, sizeof(pli));
+    /* Simulcast: ask every layer. */
+    for (int i = 1; i < PC_MAX_SSRCS && m->remote_ssrc[i]; i++) {
+        r = htonl(m->remote_ssrc[i]);
+        memcpy(pli + 8, &r, 4);
+        send_rtcp(pc, pli, sizeof(pli));
+    }
+}
+
+/* ---- receiving ---- */
+
+static void report_media(sy_pc *pc, pc_media *m, bool receiving)
+{
+    m->receiving = receiving;
+    main_call *c = calloc(1, sizeof(*c));
+    c->mid = strdup(m->mid);
+    c->video = m->video;
+    c->receiving = receiving;
+    to_main(pc, 2, c);
+}
+
+static pc_media *match_rtp(sy_pc *pc, const sy_rtp_header *hdr, const sy_rtp_ext_values *ev,
+                           int *substream)
+{
+    for (int i = 0; i < pc->n_media; i++) {
+        pc_media *m = &pc->media[i];
+        for (int k = 0; k < PC_MAX_SSRCS && m->remote_ssrc[k]; k++) {
+            if (m->remote_ssrc[k] == hdr->ssrc) {
+                *substream = m->n_rids > 1 || k > 0 ? k : -1;
+                return m;
+            }
+        }
+    }
+    /* Learn the SSRC: by mid (and rid), else by a payload type only one m-line has. */
+    pc_media *found = NULL;
+    if (ev->present & SY_RTP_EXT_MID) {
+        for (int i = 0; i < pc->n_media && !found; i++)
+            if (!strcmp(pc->media[i].mid, ev->mid)) found = &pc->media[i];
+    }
+    if (!found) return NULL;
+    if (found->rtx_apt[hdr->payload_type & 0x7F] >= 0) return NULL; /* RTX: not learned */
+    int slot = -1;
+    if ((ev->present & SY_RTP_EXT_RID) && found->n_rids > 0) {
+        for (int r = 0; r < found->n_rids; r++)
+            if (!strcmp(found->rids[r], ev->rid)) slot = r;
+    } else {
+        for (int k = 0; k < PC_MAX_SSRCS; k++)
+            if (!found->remote_ssrc[k]) {
+                slot = k;
+                break;
+            }
+    }
+    if (slot < 0 || slot >= PC_MAX_SSRCS || found->remote_ssrc[slot]) return NULL;
+    found->remote_ssrc[slot] = hdr->ssrc;
+    *substream = found->n_rids > 1 ? slot : -1;
+    return found;
+}
+
+static void on_rtp(sy_pc *pc, uint8_t *buf, size_t len)
+{
+    size_t n = len;
+    if (!pc->srtp) {
+        pc->drops_early++;
+        return;
+    }
+    if (sy_srtp_unprotect_rtp(pc->srtp, buf, &n) < 0) {
+        pc->drops_srtp++;
+        return;
+    }
+    sy_rtp_header hdr;
+    if (sy_rtp_parse(buf, n, &hdr) < 0) {
+        pc->drops_unknown++;
+        return;
+    }
+    sy_rtp_ext_values ev;
+    memset(&ev, 0, sizeof(ev));
+    if (hdr.has_extension) sy_rtp_ext_parse_all(&hdr, &pc->ext, &ev);
+    int substream = -1;
+    pc_media *m = match_rtp(pc, &hdr, &ev, &substream);
+    if (!m) {
+        pc->drops_unmatched++;
+        return;
+    }
+    uint64_t now = now_us();
+    m->packets_in++;
+    m->bytes_in += n;
+    m->last_rx_us = now;
+    if (!m->receiving) report_media(pc, m, true);
+    if (m->rtx_apt[hdr.payload_type] >= 0) return; /* RTX repairs: not forwarded (no NACKs yet) */
+    sy_plugin_handle *h = pc->handle;
+    if (!h->plugin->incoming_rtp) return;
+    sy_rtp_packet pkt = {
+        .data = buf,
+        .len = n,
+        .mindex = m->mindex,
+        .video = m->video,
+        .ssrc = hdr.ssrc,
+        .seq = hdr.seq,
+        .timestamp = hdr.timestamp,
+        .pt = hdr.payload_type,
+        .marker = hdr.marker,
+        .substream = substream,
+        .audio_level = (ev.present & SY_RTP_EXT_AUDIO_LEVEL) ? ev.audio_level : -1,
+        .voice_activity = ev.voice_activity,
+        .keyframe = false,
+        .arrival_us = now,
+    };
+    h->plugin->incoming_rtp(h, &pkt);
+}
+
+/* The m-line of an RTCP compound: the media SSRC of its first feedback message, else
+ * the sender SSRC of its first report. */
+static int rtcp_mindex(sy_pc *pc, const uint8_t *buf, size_t len, bool *video)
+{
+    size_t off = 0;
+    while (off + 8 <= len) {
+        uint8_t pt = buf[off + 1];
+        size_t plen = ((size_t)buf[off + 2] << 8 | buf[off + 3]) * 4 + 4;
+        if (plen > len - off) break;
+        uint32_t ssrc = 0;
+        if ((pt == 205 || pt == 206) && plen >= 12) {
+            memcpy(&ssrc, buf + off + 8, 4);
+            ssrc = ntohl(ssrc);
+            for (int i = 0; i < pc->n_media; i++)
+                if (pc->media[i].local_ssrc == ssrc || pc->media[i].local_rtx_ssrc == ssrc) {
+                    *video = pc->media[i].video;
+                    return pc->media[i].mindex;
+                }
+        } else if (pt == 200 || pt == 201) {
+            memcpy(&ssrc, buf + off + 4, 4);
+            ssrc = ntohl(ssrc);
+            for (int i = 0; i < pc->n_media; i++)
+                for (int k = 0; k < PC_MAX_SSRCS; k++)
+                    if (pc->media[i].remote_ssrc[k] == ssrc) {
+                        *video = pc->media[i].video;
+                        return pc->media[i].mindex;
+                    }
+        }
+        off += plen;
+    }
+    return -1;
+}
+
+static void on_rtcp(sy_pc *pc, uint8_t *buf, size_t len)
+{
+    size_t n = len;
+    if (!pc->srtp) {
+        pc->drops_early++;
+        return;
+    }
+    if (sy_srtp_unprotect_rtcp(pc->srtp, buf, &n) < 0) {
+        pc->drops_srtp++;
+        return;
+    }
+    bool video = false;
+    int mindex = rtcp_mindex(pc, buf, n, &video);
+    sy_plugin_handle *h = pc->handle;
+    if (mindex >= 0 && h->plugin->incoming_rtcp) h->plugin->incoming_rtcp(h, mindex, video, buf, n);
+}
+
+static void dtls_check(sy_pc *pc, sy_dtls_state st)
+{
+    if (st == SY_DTLS_FAILED) {
+        worker_fail(pc, sy_dtls_failure_reason(pc->dtls));
+        return;
+    }
+    if (st == SY_DTLS_CLOSED) {
+        worker_fail(pc, "DTLS alert");
+        return;
+    }
+    if (st != SY_DTLS_CONNECTED || pc->webrtc_up) return;
+    const sy_srtp_keys *keys = sy_dtls_srtp_keys(pc->dtls);
+    pc->srtp = keys ? sy_srtp_new(keys) : NULL;
+    if (!pc->srtp) {
+        worker_fail(pc, "DTLS-SRTP stack error");
+        return;
+    }
+    snprintf(pc->srtp_profile, sizeof(pc->srtp_profile), "%s", sy_srtp_profile_name(keys->profile));
+    pc->webrtc_up = true;
+    SY_VERB("Handle %" PRIu64 ": WebRTC up (%s)", pc->handle->id, pc->srtp_profile);
+    to_main(pc, 1, calloc(1, sizeof(main_call)));
+    sy_plugin_handle *h = pc->handle;
+    if (h->plugin->setup_media) h->plugin->setup_media(h);
+}
+
+static void ice_recv(void *user, uint8_t *buf, size_t len)
+{
+    sy_pc *pc = user;
+    if (pc->closed) return;
+    switch (sy_demux_classify(buf, len)) {
+    case SY_PKT_DTLS:
+        if (pc->dtls) dtls_check(pc, sy_dtls_incoming(pc->dtls, buf, len));
+        break;
+    case SY_PKT_RTP: on_rtp(pc, buf, len); break;
+    case SY_PKT_RTCP: on_rtcp(pc, buf, len); break;
+    default: pc->drops_unknown++; break;
+    }
+}
+
+/* ---- ICE callbacks ---- */
+
+static void build_local_sdp(sy_pc *pc);
+
+static void ice_candidate(void *user, const char *candidate)
+{
+    sy_pc *pc = user;
+    if (pc->n_local_candidates < PC_MAX_CANDIDATES)
+        pc->local_candidates[pc->n_local_candidates++] = strdup(candidate);
+}
+
+static void ice_gathered(void *user)
+{
+    sy_pc *pc = user;
+    pc->gathered = true;
+    if (pc->pending_local) build_local_sdp(pc);
+}
+
+static void ice_state(void *user, sy_ice_state st)
+{
+    sy_pc *pc = user;
+    pc->ice_state = st;
+    if (st == SY_ICE_FAILED) {
+        worker_fail(pc, "ICE failed");
+        return;
+    }
+    if (st == SY_ICE_CONNECTED) {
+        sy_ice_selected_pair(pc->ice, pc->selected_pair, sizeof(pc->selected_pair));
+        if (!pc->dtls) {
+            const char *fps[SY_SDP_MAX_FINGERPRINTS];
+            for (size_t i = 0; i < pc->n_remote_fingerprints; i++) fps[i] = pc->remote_fingerprints[i];
+            pc->dtls = sy_dtls_new(pc->dtls_client ? SY_DTLS_CLIENT : SY_DTLS_SERVER, fps,
+                                   pc->n_remote_fingerprints, dtls_send, dtls_data, pc);
+            if (!pc->dtls) {
+                worker_fail(pc, "DTLS error");
+                return;
+            }
+            sy_dtls_start(pc->dtls);
+        }
+    }
+}
+
+static void tick(uv_timer_t *t)
+{
+    sy_pc *pc = t->data;
+    if (pc->closed) return;
+    if (pc->dtls && !pc->webrtc_up) {
+        int64_t ms = sy_dtls_timeout_ms(pc->dtls);
+        if (ms == 0) dtls_check(pc, sy_dtls_handle_timeout(pc->dtls));
+        if (pc->closed) return;
+    }
+    uint64_t now = now_us();
+    uint64_t limit = (uint64_t)(config->no_media_timer > 0 ? config->no_media_timer : 1) * 1000000;
+    for (int i = 0; i < pc->n_media; i++) {
+        pc_media *m = &pc->media[i];
+        if (m->receiving && now - m->last_rx_us > limit) report_media(pc, m, false);
+    }
+}
+
+/* Addresses to gather on: configured, else every non-loopback IPv4, else 127.0.0.1. */
+static size_t gather_ips(char ips[][64], size_t max)
+{
+    size_t n = 0;
+    if (config->ice_ips && *config->ice_ips) {
+        char *copy = strdup(config->ice_ips), *save = NULL;
+        for (char *tok = strtok_r(copy, ", ", &save); tok && n < max; tok = strtok_r(NULL, ", ", &save))
+            snprintf(ips[n++], 64, "%s", tok);
+        free(copy);
+        return n;
+    }
+    struct ifaddrs *ifs = NULL;
+    if (getifaddrs(&ifs) == 0) {
+        for (struct ifaddrs *i = ifs; i && n < max; i = i->ifa_next) {
+            if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+            if ((i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP)) continue;
+            inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, ips[n], 64);
+            n++;
+        }
+        freeifaddrs(ifs);
+    }
+    if (n == 0) snprintf(ips[n++], 64, "127.0.0.1");
+    return n;
+}
+
+static int ensure_ice(sy_pc *pc, bool controlling)
+{
+    if (pc->ice) return 0;
+    char ips[8][64];
+    const char *ipp[8];
+    size_t n = gather_ips(ips, 8);
+    for (size_t i = 0; i < n; i++) ipp[i] = ips[i];
+    sy_ice_config ic = {
+        .controlling = controlling && !config->ice_lite,
+        .lite = config->ice_lite,
+        .local_ips = ipp,
+        .n_local_ips = n,
+        .port_min = (uint16_t)config->rtp_port_min,
+        .port_max = (uint16_t)config->rtp_port_max,
+        .stun_server = config->stun_server,
+        .nat_1_1_ip = config->nat_1_1_mapping,
+        .consent_freshness = config->ice_consent_freshness,
+    };
+    sy_ice_callbacks cb = {pc, ice_candidate, ice_gathered, ice_state, ice_recv};
+    pc->controlling = ic.controlling;
+    pc->ice = sy_ice_new(pc->worker, &ic, &cb);
+    if (!pc->ice) return -1;
+    pc->tick = calloc(1, sizeof(*pc->tick));
+    uv_timer_init(sy_worker_loop(pc->worker), pc->tick);
+    pc->tick->data = pc;
+    uv_timer_start(pc->tick, tick, PC_TICK_MS, PC_TICK_MS);
+    return sy_ice_gather(pc->ice);
+}
+
+/* ---- descriptions ---- */
+
+typedef struct remote_task {
+    sy_pc *pc;
+    sy_sdp_info info;
+    bool is_offer;
+} remote_task;
+
+static pc_media *media_for(sy_pc *pc, const sy_sdp_media_info *mi, int mindex)
+{
+    pc_media *m = media_at(pc, mindex);
+    if (m || pc->n_media >= PC_MAX_MEDIA) return m;
+    m = &pc->media[pc->n_media++];
+    memset(m, 0, sizeof(*m));
+    m->mindex = mindex;
+    for (int i = 0; i < 128; i++) m->rtx_apt[i] = -1;
+    snprintf(m->mid, sizeof(m->mid), "%s", mi->mid);
+    m->video = mi->type == SY_SDP_VIDEO;
+    m->is_data = mi->type == SY_SDP_APPLICATION;
+    return m;
+}
+
+static void worker_set_remote(sy_worker *w, void *arg)
+{
+    remote_task *t = arg;
+    sy_pc *pc = t->pc;
+    if (pc->closed) goto done;
+    const sy_sdp_media_info *tag = NULL;
+    for (size_t i = 0; i < t->info.n_media; i++)
+        if (!t->info.media[i].rejected) {
+            tag = &t->info.media[i];
+            break;
+        }
+    if (!tag) goto done;
+    if (ensure_ice(pc, !t->is_offer) < 0) {
+        worker_fail(pc, "ICE gathering error");
+        goto done;
+    }
+    pc->remote_setup = tag->setup;
+    /* Answering an actpass offer we take the DTLS server role (a=setup:passive) unless
+     * configured otherwise: the server picks the SRTP profile, and ours prefers
+     * AEAD_AES_128_GCM (browsers as servers pick AES_CM_128_HMAC_SHA1_80, ~5x dearer).
+     * DTLS is only accepted from the ICE-validated address either way. */
+    if (t->is_offer)
+        pc->dtls_client = tag->setup == SY_SDP_SETUP_PASSIVE ||
+                          (tag->setup == SY_SDP_SETUP_ACTPASS && config->dtls_answer_active);
+    else
+        pc->dtls_client = tag->setup == SY_SDP_SETUP_PASSIVE;
+    for (size_t i = 0; i < pc->n_remote_fingerprints; i++) free(pc->remote_fingerprints[i]);
+    pc->n_remote_fingerprints = 0;
+    for (size_t i = 0; i < tag->n_fingerprints && i < SY_SDP_MAX_FINGERPRINTS; i++) {
+        char fp[SY_SDP_FP_MAX + 32];
+        snprintf(fp, sizeof(fp), "%s %s", tag->fingerprints[i].hash, tag->fingerprints[i].value);
+        pc->remote_fingerprints[pc->n_remote_fingerprints++] = strdup(fp);
+    }
+    sy_ice_set_remote_credentials(pc->ice, tag->ice_ufrag, tag->ice_pwd);
+    memset(&pc->ext, 0, sizeof(pc->ext));
+    for (size_t i = 0; i < t->info.n_media; i++) {
+        const sy_sdp_media_info *mi = &t->info.media[i];
+        if (mi->rejected) continue;
+        pc_media *m = media_for(pc, mi, (int)i);
+        if (!m) continue;
+        if (!pc->ext.mid) pc->ext.mid = mi->ext[SY_SDP_EXT_MID];
+        if (!pc->ext.rid) pc->ext.rid = mi->ext[SY_SDP_EXT_RID];
+        if (!pc->ext.rrid) pc->ext.rrid = mi->ext[SY_SDP_EXT_REPAIRED_RID];
+        if (!pc->ext.audio_level) pc->ext.audio_level = mi->ext[SY_SDP_EXT_AUDIO_LEVEL];
+        if (!pc->ext.abs_send_time) pc->ext.abs_send_time = mi->ext[SY_SDP_EXT_ABS_SEND_TIME];
+        if (!pc->ext.twcc) pc->ext.twcc = mi->ext[SY_SDP_EXT_TRANSPORT_CC];
+        if (!pc->ext.video_orientation)
+            pc->ext.video_orientation = mi->ext[SY_SDP_EXT_VIDEO_ORIENTATION];
+        if (!pc->ext.playout_delay) pc->ext.playout_delay = mi->ext[SY_SDP_EXT_PLAYOUT_DELAY];
+        if (!pc->ext.dependency_descriptor)
+            pc->ext.dependency_descriptor = mi->ext[SY_SDP_EXT_DEPENDENCY_DESCRIPTOR];
+        for (size_t p = 0; p < mi->n_pts; p++)
+            if (mi->pts[p].apt >= 0 && mi->pts[p].pt < 128) m->rtx_apt[mi->pts[p].pt] = mi->pts[p].apt;
+        /* Signaled SSRCs: simulcast layers in order, else the primary. */
+        if (mi->n_sim > 0) {
+            for (size_t k = 0; k < mi->n_sim && k < PC_MAX_SSRCS; k++) m->remote_ssrc[k] = mi->sim[k].ssrc;
+        } else if (mi->ssrc) {
+            m->remote_ssrc[0] = mi->ssrc;
+        }
+        m->n_rids = 0;
+        if (mi->has_simulcast || mi->n_rids > 0)
+            for (size_t r = 0; r < mi->n_rids && m->n_rids < 3; r++)
+                if (mi->rids[r].send) snprintf(m->rids[m->n_rids++], SY_SDP_RID_MAX + 1, "%s", mi->rids[r].id);
+        for (size_t c = 0; c < mi->n_candidates; c++) {
+            char line[600];
+            const sy_sdp_candidate *cd = &mi->candidates[c];
+            if (strcmp(cd->transport, "udp") != 0) continue;
+            snprintf(line, sizeof(line), "candidate:%s %u %s %u %s %u typ %s", cd->foundation,
+                     cd->component, cd->transport, cd->priority, cd->address, cd->port,
+                     sy_sdp_cand_type_name(cd->type));
+            sy_ice_add_remote_candidate(pc->ice, line);
+        }
+        if (mi->end_of_candidates) sy_ice_remote_gathering_done(pc->ice);
+    }
+    pc->have_remote = true;
+done:
+    sy_sdp_info_free(&t->info);
+    free(t);
+}
+
+typedef struct local_task {
+    sy_pc *pc;
+    sy_sdp *sdp;
+    bool is_offer;
+    json_t *event;
+} local_task;
+
+static void build_local_sdp(sy_pc *pc)
+{
+    sy_sdp *sdp = pc->pending_local;
+    json_t *event = pc->pending_event;
+    pc->pending_local = NULL;
+    pc->pending_event = NULL;
+    char err[256] = "";
+    sy_sdp_merge_opts mo = {
+        .is_offer = pc->pending_offer,
+        .answer_setup = pc->dtls_client ? SY_SDP_SETUP_ACTIVE : SY_SDP_SETUP_PASSIVE,
+        .ice_ufrag = sy_ice_local_ufrag(pc->ice),
+        .ice_pwd = sy_ice_local_pwd(pc->ice),
+        .ice_lite = config->ice_lite,
+        .fingerprint = sy_dtls_local_fingerprint(),
+        .candidates = (const char *const *)pc->local_candidates,
+        .n_candidates = pc->n_local_candidates,
+    };
+    main_call *c = calloc(1, sizeof(*c));
+    c->event = event;
+    if (sy_sdp_merge(sdp, &mo, err, sizeof(err)) == 0) {
+        size_t len = 0;
+        c->sdp = sy_sdp_write(sdp, &len);
+    } else {
+        c->error = strdup(err);
+    }
+    sy_sdp_free(sdp);
+    to_main(pc, 3, c);
+}
+
+static void worker_set_local(sy_worker *w, void *arg)
+{
+    local_task *t = arg;
+    sy_pc *pc = t->pc;
+    if (pc->closed) {
+        sy_sdp_free(t->sdp);
+        json_decref(t->event);
+        free(t);
+        return;
+    }
+    if (ensure_ice(pc, t->is_offer) < 0) {
+        worker_fail(pc, "ICE gathering error");
+        sy_sdp_free(t->sdp);
+        json_decref(t->event);
+        free(t);
+        return;
+    }
+    if (t->is_offer) pc->dtls_client = false; /* actpass: the answer decides */
+    /* Our SSRC per sending m-line, announced in the SDP. */
+    sy_sdp_info info;
+    char err[128];
+    if (sy_sdp_extract(t->sdp, &info, err, sizeof(err)) == 0) {
+        for (size_t i = 0; i < info.n_media; i++) {
+            const sy_sdp_media_info *mi = &info.media[i];
+            if (mi->rejected || mi->type == SY_SDP_APPLICATION) continue;
+            pc_media *m = media_for(pc, mi, (int)i);
+            if (!m) continue;
+            if (!m->local_ssrc) m->local_ssrc = mi->ssrc ? mi->ssrc : (uint32_t)sy_random_id();
+            if (!mi->ssrc && sy_sdp_direction_sends(mi->direction)) {
+                char track[48];
+                snprintf(track, sizeof(track), "%s%s", m->video ? "video" : "audio", m->mid);
+                sy_sdp_media_add_stream(t->sdp, &t->sdp->media[i], m->local_ssrc, 0, "switchyard",
+                                        "switchyard", track);
+            }
+        }
+        sy_sdp_info_free(&info);
+    }
+    sy_sdp_free(pc->pending_local);
+    json_decref(pc->pending_event);
+    pc->pending_local = t->sdp;
+    pc->pending_event = t->event;
+    pc->pending_offer = t->is_offer;
+    free(t);
+    if (pc->gathered) build_local_sdp(pc);
+}
+
+/* ---- main-thread API ---- */
+
+sy_pc *sy_pc_new(sy_plugin_handle *h)
+{
+    sy_pc *pc = calloc(1, sizeof(*pc));
+    sy_handle_ref(h);
+    pc->handle = h;
+    pc->worker = sy_worker_least_loaded();
+    if (!pc->worker) {
+        sy_handle_unref(h);
+        free(pc);
+        return NULL;
+    }
+    sy_worker_assign(pc->worker, 1);
+    h->pc = pc;
+    return pc;
+}
+
+int sy_pc_set_remote(sy_pc *pc, const char *text, bool is_offer, char *err, size_t errlen)
+{
+    sy_sdp *sdp = NULL;
+    if (sy_sdp_parse(text, strlen(text), &sdp, err, errlen) < 0) return -1;
+    remote_task *t = calloc(1, sizeof(*t));
+    int rc = sy_sdp_extract(sdp, &t->info, err, errlen);
+    if (rc == 0) rc = sy_sdp_info_check(&t->info, is_offer, err, errlen);
+    sy_sdp_free(sdp);
+    if (rc < 0) {
+        sy_sdp_info_free(&t->info);
+        free(t);
+        return -1;
+    }
+    t->pc = pc;
+    t->is_offer = is_offer;
+    if (sy_worker_post(pc->worker, worker_set_remote, t) < 0) {
+        sy_sdp_info_free(&t->info);
+        free(t);
+        snprintf(err, errlen, "media worker unavailable");
+        return -1;
+    }
+    return 0;
+}
+
+int sy_pc_set_local(sy_pc *pc, const char *text, bool is_offer, json_t *event)
+{
+    char err[256];
+    sy_sdp *sdp = NULL;
+    if (sy_sdp_parse(text, strlen(text), &sdp, err, sizeof(err)) < 0) {
+        SY_WARN("Handle %" PRIu64 ": the plugin's SDP does not parse: %s", pc->handle->id, err);
+        json_decref(event);
+        return -1;
+    }
+    local_task *t = calloc(1, sizeof(*t));
+    t->pc = pc;
+    t->sdp = sdp;
+    t->is_offer = is_offer;
+    t->event = event;
+    if (sy_worker_post(pc->worker, worker_set_local, t) < 0) {
+        sy_sdp_free(sdp);
+        json_decref(event);
+        free(t);
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct cand_task {
+    sy_pc *pc;
+    char *candidate;
+} cand_task;
+
+static void worker_add_candidate(sy_worker *w, void *arg)
+{
+    cand_task *t = arg;
+    if (!t->pc->closed && t->pc->ice) {
+        if (t->candidate) sy_ice_add_remote_candidate(t->pc->ice, t->candidate);
+        else sy_ice_remote_gathering_done(t->pc->ice);
+    }
+    free(t->candidate);
+    free(t);
+}
+
+void sy_pc_add_remote_candidate(sy_pc *pc, const char *candidate)
+{
+    cand_task *t = calloc(1, sizeof(*t));
+    t->pc = pc;
+    t->candidate = candidate ? strdup(candidate) : NULL;
+    if (sy_worker_post(pc->worker, worker_add_candidate, t) < 0) {
+        free(t->candidate);
+        free(t);
+    }
+}
+
+typedef struct close_sync {
+    uv_mutex_t lock;
+    uv_cond_t cond;
+    bool done, was_up;
+    sy_pc *pc;
+} close_sync;
+
+static void worker_close(sy_worker *w, void *arg)
+{
+    close_sync *cs = arg;
+    sy_pc *pc = cs->pc;
+    bool was_open = !pc->closed;
+    worker_stop(pc);
+    uv_mutex_lock(&cs->lock);
+    cs->was_up = was_open;
+    cs->done = true;
+    uv_cond_signal(&cs->cond);
+    uv_mutex_unlock(&cs->lock);
+}
+
+void sy_pc_close(sy_pc *pc, const char *reason)
+{
+    sy_plugin_handle *h = pc->handle;
+    if (h->pc == pc) h->pc = NULL;
+    close_sync cs = {.pc = pc};
+    uv_mutex_init(&cs.lock);
+    uv_cond_init(&cs.cond);
+    if (sy_worker_post(pc->worker, worker_close, &cs) == 0) {
+        uv_mutex_lock(&cs.lock);
+        while (!cs.done) uv_cond_wait(&cs.cond, &cs.lock);
+        uv_mutex_unlock(&cs.lock);
+    }
+    uv_cond_destroy(&cs.cond);
+    uv_mutex_destroy(&cs.lock);
+    sy_worker_assign(pc->worker, -1);
+    if (cs.was_up && reason) events->hangup(h, reason);
+    if (sy_worker_post(pc->worker, worker_free_pc, pc) < 0) worker_free_pc(pc->worker, pc);
+}
+
+json_t *sy_pc_info(sy_pc *pc)
+{
+    /* Read without synchronisation: counters for diagnostics only. */
+    json_t *o = json_object();
+    json_object_set_new(o, "worker", json_integer(sy_worker_index(pc->worker)));
+    json_object_set_new(o, "ice-role", json_string(pc->controlling ? "controlling" : "controlled"));
+    json_object_set_new(o, "dtls-role", json_string(pc->dtls_client ? "client" : "server"));
+    json_object_set_new(o, "webrtc-up", json_boolean(pc->webrtc_up));
+    json_object_set_new(o, "srtp-profile", json_string(pc->srtp_profile));
+    json_object_set_new(o, "selected-pair", json_string(pc->selected_pair));
+    json_object_set_new(o, "dropped-unknown", json_integer((json_int_t)pc->drops_unknown));
+    json_object_set_new(o, "dropped-srtp", json_integer((json_int_t)pc->drops_srtp));
+    json_object_set_new(o, "dropped-unmatched", json_integer((json_int_t)pc->drops_unmatched));
+    json_object_set_new(o, "dropped-early", json_integer((json_int_t)pc->drops_early));
+    json_t *streams = json_array();
+    for (int i = 0; i < pc->n_media; i++) {
+        pc_media *m = &pc->media[i];
+        json_t *s = json_object();
+        json_object_set_new(s, "mindex", json_integer(m->mindex));
+        json_object_set_new(s, "mid", json_string(m->mid));
+        json_object_set_new(s, "type", json_string(m->is_data ? "data" : m->video ? "video" : "audio"));
+        json_object_set_new(s, "packets-in", json_integer((json_int_t)m->packets_in));
+        json_object_set_new(s, "bytes-in", json_integer((json_int_t)m->bytes_in));
+        json_object_set_new(s, "packets-out", json_integer((json_int_t)m->packets_out));
+        json_object_set_new(s, "bytes-out", json_integer((json_int_t)m->bytes_out));
+        json_array_append_new(streams, s);
+    }
+    json_object_set_new(o, "streams", streams);
+    return o;
+}
+
+/* ---- core API for plugins (worker thread) ---- */
+
+static sy_pc *worker_pc(sy_plugin_handle *h)
+{
+    sy_pc *pc = h ? h->pc : NULL;
+    return (pc && !pc->closed && pc->srtp && pc->ice) ? pc : NULL;
+}
+
+int sy_pc_relay_rtp(sy_plugin_handle *h, const sy_rtp_packet *pkt)
+{
+    sy_pc *pc = worker_pc(h);
+    if (!pc || !pkt || pkt->len < 12 || pkt->len + SY_SRTP_MAX_TRAILER > sizeof(pc->out)) return -1;
+    pc_media *m = media_at(pc, pkt->mindex);
+    if (!m || !m->local_ssrc) return -1;
+    memcpy(pc->out, pkt->data, pkt->len);
+    sy_rtp_set_ssrc(pc->out, pkt->len, m->local_ssrc);
+    if (pc->ext.twcc) {
+        sy_rtp_header hdr;
+        if (sy_rtp_parse(pc->out, pkt->len, &hdr) == 0 && hdr.has_extension)
+            sy_rtp_ext_write_twcc(pc->out, pkt->len, &hdr, pc->ext.twcc, pc->twcc_seq++);
+    }
+    size_t n = pkt->len;
+    if (sy_srtp_protect_rtp(pc->srtp, pc->out, &n) < 0) return -1;
+    if (sy_ice_send(pc->ice, pc->out, n) < 0) return -1;
+    m->packets_out++;
+    m->bytes_out += pkt->len;
+    return 0;
+}
+
+int sy_pc_relay_rtcp(sy_plugin_handle *h, int mindex, const uint8_t *buf, size_t len)
+{
+    sy_pc *pc = worker_pc(h);
+    pc_media *m = pc ? media_at(pc, mindex) : NULL;
+    if (!m || len + SY_SRTP_MAX_TRAILER > sizeof(pc->out)) return -1;
+    memcpy(pc->out, buf, len);
+    /* Keep feedback only (reports describe the other leg), with our SSRCs in it. */
+    size_t off = 0, w = 0;
+    while (off + 8 <= len) {
+        uint8_t pt = pc->out[off + 1];
+        size_t plen = ((size_t)pc->out[off + 2] << 8 | pc->out[off + 3]) * 4 + 4;
+        if (plen > len - off) break;
+        if ((pt == 205 || pt == 206) && plen >= 12) {
+            uint32_t s = htonl(m->local_ssrc), r = htonl(m->remote_ssrc[0]);
+            memmove(pc->out + w, pc->out + off, plen);
+            memcpy(pc->out + w + 4, &s, 4);
+            memcpy(pc->out + w + 8, &r, 4);
+            w += plen;
+        }
+        off += plen;
+    }
+    if (w == 0) return 0;
+    return send_rtcp(pc, pc->out, w);
+}
+
+void sy_pc_send_pli(sy_plugin_handle *h, int mindex)
+{
+    sy_pc *pc = worker_pc(h);
+    pc_media *m = pc ? media_at(pc, mindex) : NULL;
+    if (m) send_pli_now(pc, m);
+}
+
+void sy_pc_send_remb(sy_plugin_handle *h, uint32_t bitrate)
+{
+    sy_pc *pc = worker_pc(h);
+    if (!pc) return;
+    pc_media *m = NULL;
+    for (int i = 0; i < pc->n_media && !m; i++)
+        if (pc->media[i].video && pc->media[i].remote_ssrc[0]) m = &pc->media[i];
+    if (!m) return;
+    uint8_t exp = 0;
+    uint32_t mantissa = bitrate;
+    while (mantissa > 0x3FFFF) {
+        mantissa >>= 1;
+        exp++;
+    }
+    uint8_t remb[24] = {0x8F, 206, 0, 5};
+    uint32_t s = htonl(m->local_ssrc), r = htonl(m->remote_ssrc[0]);
+    memcpy(remb + 4, &s, 4);
+    /* media source 0, then 'REMB', 1 SSRC, exp/mantissa, the SSRC */
+    memcpy(remb + 12, "REMB", 4);
+    remb[16] = 1;
+    remb[17] = (uint8_t)((exp << 2) | ((mantissa >> 16) & 0x03));
+    remb[18] = (uint8_t)(mantissa >> 8);
+    remb[19] = (uint8_t)mantissa;
+    memcpy(remb + 20, &r, 4);
+    send_rtcp(pc, remb, sizeof(remb));
+}
+
+/* ---- global ---- */
+
+int sy_pc_global_init(const sy_config *cfg, const sy_pc_events *ev)
+{
+    config = cfg;
+    events = ev;
+    if (sy_dtls_global_init(cfg->cert_pem, cfg->cert_key, cfg->cert_pwd) < 0) return -1;
+    if (sy_srtp_global_init() < 0) return -1;
+    return 0;
+}
+
+void sy_pc_global_cleanup(void)
+{
+    sy_srtp_global_cleanup();
+    sy_dtls_global_cleanup();
+}

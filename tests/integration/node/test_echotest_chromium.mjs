@@ -1,0 +1,63 @@
+// EchoTest in a real browser: headless Chromium (Debian's, driven by playwright-core)
+// opens html/echotest.html served by Switchyard, publishes its fake camera and
+// microphone, and gets them back through ICE, DTLS and SRTP.
+import { Suite, assert, waitFor, importOrFail, TIME_FACTOR } from './harness.mjs';
+
+const { chromium } = await importOrFail('playwright-core', 'test_echotest_chromium');
+
+const suite = new Suite('test_echotest_chromium', { ports: [8188, 8088] });
+let browser = null;
+
+async function openEcho(extraArgs = []) {
+  if (!browser) {
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--use-fake-device-for-media-stream=fps=30', '--use-fake-ui-for-media-stream',
+        '--allow-loopback-in-peer-connection', '--force-fieldtrials=WebRTC-IPv6Default/Disabled/',
+        ...extraArgs,
+      ],
+    });
+  }
+  const page = await browser.newPage();
+  const logs = [];
+  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+  suite.diag(() => `browser console:\n${logs.join('\n')}`);
+  await page.goto('http://127.0.0.1:8088/echotest.html');
+  return page;
+}
+
+suite.after(async () => { if (browser) await browser.close(); });
+
+suite.test('echoed video decodes at the sent resolution, audio comes back, SRTP is GCM', async () => {
+  const page = await openEcho();
+  await page.click('#start');
+  // Stats come from RTCPeerConnection.getStats() in the page, refreshed every second.
+  const stats = await waitFor(async () => {
+    const s = await page.evaluate(() => window.syEcho.stats || null);
+    return s && s['frames decoded'] > 30 && s['audio packets'] > 50 ? s : null;
+  }, 20000, 'decoded echoed frames and audio packets', 250);
+  assert.equal(stats.resolution, '640x480', JSON.stringify(stats));
+  assert.match(stats['video codec'], /video\/(VP8|VP9|H264|AV1)/i);
+  assert.match(stats['audio codec'], /audio\/opus/i);
+  assert.match(stats['SRTP profile'], /AEAD_AES_(128|256)_GCM/, JSON.stringify(stats));
+  const status = await page.textContent('#status');
+  assert.match(status, /Connected/);
+  // The page shows the codec in its stats panel.
+  const panel = await page.textContent('#stats');
+  assert.match(panel, /video\/(VP8|VP9|H264|AV1)/i);
+  // Switching video off stops the echoed frames; audio keeps coming.
+  await page.uncheck('#video');
+  await page.waitForTimeout(1500);
+  const before = await page.evaluate(() => window.syEcho.stats['frames decoded']);
+  await page.waitForTimeout(2000);
+  const after = await page.evaluate(() => window.syEcho.stats);
+  assert.ok(after['frames decoded'] - before <= 2, `frames still decoded: ${before} -> ${after['frames decoded']}`);
+  await page.click('#stop');
+  await page.close();
+}, { timeout: 60000 * TIME_FACTOR });
+
+await suite.run();

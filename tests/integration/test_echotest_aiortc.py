@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""EchoTest with a real WebRTC peer (aiortc): ICE, DTLS, SRTP through Switchyard.
+
+aiortc sends a synthetic video whose pixels carry a frame counter, plus Opus audio,
+over the WebSocket API; Switchyard decrypts, hands the packets to the EchoTest
+plugin, re-encrypts and sends them back. The test decodes the echoed video and checks
+that the counters arrive and increase, that audio comes back, and the Janus events
+(webrtcup, media, hangup, the plugin's "done")."""
+
+import asyncio
+import time
+
+import sy
+
+import aioice.ice
+import aiortc.codecs
+import numpy
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
+from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
+from av import VideoFrame
+
+# aioice skips loopback; the namespace has nothing else (testing.md).
+aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+# aiortc as offerer gives video abs-send-time and audio ssrc-audio-level the same id in
+# one BUNDLE; move the video one (testing.md).
+aiortc.codecs.HEADER_EXTENSIONS["video"] = [
+    RTCRtpHeaderExtensionParameters(id=1, uri="urn:ietf:params:rtp-hdrext:sdes:mid"),
+    RTCRtpHeaderExtensionParameters(
+        id=3, uri="http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"),
+]
+
+ECHO = "janus.plugin.echotest"
+SERVER = sy.Server("echotest")
+BITS = 10
+BLOCK = 40
+
+
+def block_xy(b):
+    """Top-left corner of bit b's block: two rows of five."""
+    return (b % 5) * 60 + 10, (b // 5) * 60 + 10
+
+
+class CounterTrack(VideoStreamTrack):
+    """320x240 frames whose top row of blocks spells the frame number in binary."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    async def recv(self):
+        pts, time_base = await self.next_timestamp()
+        img = numpy.full((240, 320, 3), 96, dtype=numpy.uint8)
+        n = self.count % (1 << BITS)
+        for b in range(BITS):
+            x, y = block_xy(b)
+            img[y:y + BLOCK, x:x + BLOCK] = 255 if n >> b & 1 else 0
+        self.count += 1
+        frame = VideoFrame.from_ndarray(img, format="bgr24")
+        frame.pts = pts
+        frame.time_base = time_base
+        return frame
+
+
+def read_counter(frame):
+    img = frame.to_ndarray(format="bgr24")
+    if img.shape[0] < 240 or img.shape[1] < 320:
+        return None
+    n = 0
+    for b in range(BITS):
+        x, y = block_xy(b)
+        v = img[y + BLOCK // 4:y + 3 * BLOCK // 4, x + BLOCK // 4:x + 3 * BLOCK // 4].mean()
+        if v > 175:
+            n |= 1 << b
+        elif v > 50:
+            return None  # not a clean frame (e.g. a key frame still converging)
+    return n
+
+
+async def echo_call(c, body=None, seconds=4.0):
+    """Runs one call; returns (video counters, audio frames, events)."""
+    s, h = await c.session_handle(plugin=ECHO)
+    pc = RTCPeerConnection()
+    video_counts, audio_frames = [], []
+    done = asyncio.Event()
+    track_tasks = []
+
+    async def consume(track):
+        try:
+            while True:
+                frame = await track.recv()
+                if track.kind == "video":
+                    n = read_counter(frame)
+                    if n is not None:
+                        video_counts.append(n)
+                else:
+                    audio_frames.append(frame)
+        except Exception:  # noqa: BLE001 - the track ends when the call does
+            pass
+
+    @pc.on("track")
+    def on_track(track):
+        track_tasks.append(asyncio.ensure_future(consume(track)))
+
+    try:
+        pc.addTrack(AudioStreamTrack())
+        pc.addTrack(CounterTrack())
+        await pc.setLocalDescription(await pc.createOffer())
+        offer = {"type": "offer", "sdp": pc.localDescription.sdp}
+        r = await c.message(s, h, body or {"audio": True, "video": True}, jsep=offer)
+        assert r.get("janus") == "ack", r
+        tr = r["transaction"]
+        ev = await c.event("event", timeout=10, transaction=tr, sender=h)
+        data = ev["plugindata"]["data"]
+        assert ev["plugindata"]["plugin"] == ECHO, ev
+        assert data == {"echotest": "event", "result": "ok"}, data
+        jsep = ev.get("jsep")
+        assert jsep and jsep["type"] == "answer", ev
+        sdp = jsep["sdp"]
+        for needle in ("a=ice-ufrag:", "a=fingerprint:sha-256 ", "a=setup:passive",
+                       "a=candidate:", "a=end-of-candidates", "a=group:BUNDLE"):
+            assert needle in sdp, f"{needle!r} missing from the answer:\n{sdp}"
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+        up = await c.event("webrtcup", timeout=10, sender=h, session_id=s)
+        assert up == {"janus": "webrtcup", "session_id": s, "sender": h}, up
+        media = await c.event("media", timeout=10, sender=h, receiving=True)
+        assert media["type"] in ("audio", "video") and "mid" in media, media
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < seconds:
+            await asyncio.sleep(0.2)
+        # Hang up through the API: "hangup" event, then the plugin's "done".
+        r = await c.request({"janus": "hangup", "session_id": s, "handle_id": h})
+        assert r.get("janus") == "success", r
+        hang = await c.event("hangup", timeout=5, sender=h)
+        assert hang["reason"] == "Janus API", hang
+        ev = await c.event("event", timeout=5, sender=h, transaction=None)
+        assert ev["plugindata"]["data"] == {"echotest": "event", "result": "done"}, ev
+        return video_counts, audio_frames, (s, h)
+    finally:
+        await pc.close()
+        for t in track_tasks:
+            t.cancel()
+
+
+@sy.timeout(60)
+async def test_echo_video_and_audio_come_back():
+    async with SERVER.ws() as c:
+        counts, audio, _ = await echo_call(c)
+    print(f"  echoed: {len(counts)} readable video frames ({counts[:3]}..{counts[-3:]}), "
+          f"{len(audio)} audio frames")
+    assert len(counts) >= 20, f"only {len(counts)} readable echoed frames"
+    increasing = sum(1 for a, b in zip(counts, counts[1:]) if b > a)
+    assert increasing >= len(counts) * 0.8, f"counters do not increase: {counts[:40]}"
+    assert counts[-1] - counts[0] >= 20, counts
+    assert len(audio) >= 50, f"only {len(audio)} echoed audio frames"
+
+
+@sy.timeout(60)
+async def test_video_off_stops_video_only():
+    async with SERVER.ws() as c:
+        counts, audio, _ = await echo_call(c, {"audio": True, "video": False}, seconds=3.0)
+    assert len(counts) == 0, f"video came back although it was switched off: {len(counts)}"
+    assert len(audio) >= 50, f"only {len(audio)} echoed audio frames"
+
+
+@sy.timeout(30)
+async def test_errors():
+    async with SERVER.ws() as c:
+        s, h = await c.session_handle(plugin=ECHO)
+        # Nothing recognised: 413 as an asynchronous plugin error.
+        r = await c.message(s, h, {"foo": 1})
+        assert r.get("janus") == "ack", r
+        ev = await c.event("event", transaction=r["transaction"])
+        assert ev["plugindata"]["data"]["error_code"] == 413, ev
+        # Wrong type.
+        r = await c.message(s, h, {"audio": "yes"})
+        ev = await c.event("event", transaction=r["transaction"])
+        assert ev["plugindata"]["data"]["error_code"] == 413, ev
+        # An SDP that does not parse: the core refuses it (465) before the plugin.
+        r = await c.message(s, h, {"audio": True}, jsep={"type": "offer", "sdp": "v=0\r\nbogus"})
+        sy.check_error(r, 465)
+        # An answer with no offer: 469.
+        r = await c.message(s, h, {"audio": True}, jsep={"type": "answer", "sdp": "v=0\r\n"})
+        sy.check_error(r, 469)
+
+
+if __name__ == "__main__":
+    sy.run(globals())
