@@ -122,10 +122,9 @@ static char *make_answer(const char *offer_text, const char *audiocodec, const c
         opts.video.h264_profile_level_id =
             (videocodec && !strcasecmp(videocodec, "h264")) ? videoprofile : NULL;
     }
-    /* Echoing one stream back: rtx would need our own retransmission history. */
+    /* Video keeps rtx: the core answers the peer's NACKs from its send history on our
+     * own repair stream, and unwraps the peer's retransmissions. */
     opts.audio.no_rtx = true;
-    opts.video.no_rtx = true;
-    opts.video.no_simulcast = false;
     char *text = NULL;
     if (sy_sdp_generate_answer(offer, &opts, &answer, err, errlen) == 0) {
         size_t len = 0;

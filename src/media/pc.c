@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/ids.h"
 #include "api/session.h"
@@ -27,6 +28,12 @@
 #include "media/ice.h"
 #include "media/srtp.h"
 #include "protocol/demux.h"
+#include "protocol/keyframe.h"
+#include "protocol/nack.h"
+#include "protocol/rtcp.h"
+#include "protocol/rtcp_build.h"
+#include "protocol/rtcp_fb.h"
+#include "protocol/twcc.h"
 #include "protocol/rtp.h"
 #include "protocol/rtp_ext.h"
 #include "protocol/sdp.h"
@@ -38,7 +45,22 @@
 #define PC_MAX_CANDIDATES 32
 #define PC_MAX_SSRCS 4 /* per m-line: up to 3 simulcast layers plus one spare */
 #define PC_PLI_INTERVAL_US 1000000
-#define PC_TICK_MS 250
+#define PC_TICK_MS 50            /* DTLS timers, NACK retries */
+#define PC_TWCC_TICKS 2          /* transport-cc feedback every 100 ms */
+#define PC_REPORT_TICKS 20       /* SR/RR every second */
+#define PC_MAX_NACKS 64          /* sequence numbers in one NACK we send */
+
+/* Receive state of one incoming RTP stream (a simulcast layer). */
+typedef struct pc_rx {
+    uint32_t rtx_ssrc;      /* its RTX partner, signaled or learned */
+    sy_seq_unroller seq;
+    bool started;
+    int64_t base_seq, max_seq;
+    uint32_t received, expected_prior, received_prior;
+    sy_nack_gen *nack;      /* video only */
+    uint32_t lsr;           /* middle 32 bits of the last SR's NTP time */
+    uint64_t lsr_at_us;
+} pc_rx;
 
 typedef struct pc_media {
     int mindex;
@@ -48,7 +70,16 @@ typedef struct pc_media {
     uint32_t remote_ssrc[PC_MAX_SSRCS]; /* signaled or learned, index = substream */
     char rids[3][SY_SDP_RID_MAX + 1];
     int n_rids;
-    int16_t rtx_apt[128]; /* rtx pt -> media pt, -1 */
+    int16_t rtx_apt[128]; /* rtx pt -> media pt, -1 (what the peer sends) */
+    uint8_t codec_of_pt[128]; /* sy_video_codec of the peer's payload types */
+    pc_rx rx[PC_MAX_SSRCS];
+    /* what we send */
+    uint8_t local_rtx_pt[128]; /* media pt -> our rtx pt, 0 if none */
+    sy_nack_history *history;  /* video: packets we sent, for NACKs */
+    uint16_t rtx_seq;
+    uint32_t clock_rate;
+    uint32_t sent_packets, sent_octets, last_ts;
+    uint64_t last_send_us;
     bool receiving;
     uint64_t last_rx_us, last_pli_us;
     uint64_t packets_in, bytes_in, packets_out, bytes_out;
@@ -76,8 +107,13 @@ struct sy_pc {
     pc_media media[PC_MAX_MEDIA];
     sy_rtp_ext_ids ext;
     uint16_t twcc_seq;
+    sy_twcc_recorder *twcc;   /* arrivals of the peer's transport-wide sequence numbers */
+    uint32_t rtt_ms;
+    unsigned ticks;
     uint8_t out[1500 + SY_SRTP_MAX_TRAILER];
+    uint8_t rtcp[1500];
     uint64_t drops_unknown, drops_srtp, drops_unmatched, drops_early;
+    uint64_t nacks_sent, retransmitted, plis_sent;
     char srtp_profile[32];
     char selected_pair[128];
     int ice_state;
@@ -184,6 +220,11 @@ static void worker_free_pc(sy_worker *w, void *arg)
     worker_stop(pc);
     for (size_t i = 0; i < pc->n_remote_fingerprints; i++) free(pc->remote_fingerprints[i]);
     for (size_t i = 0; i < pc->n_local_candidates; i++) free(pc->local_candidates[i]);
+    for (int i = 0; i < pc->n_media; i++) {
+        for (int k = 0; k < PC_MAX_SSRCS; k++) sy_nack_gen_free(pc->media[i].rx[k].nack);
+        sy_nack_history_free(pc->media[i].history);
+    }
+    sy_twcc_recorder_free(pc->twcc);
     sy_sdp_free(pc->pending_local);
     json_decref(pc->pending_event);
     sy_handle_unref(pc->handle);
@@ -225,16 +266,26 @@ static void send_pli_now(sy_pc *pc, pc_media *m)
     if (!m->video || !m->remote_ssrc[0]) return;
     if (m->last_pli_us && now - m->last_pli_us < PC_PLI_INTERVAL_US) return;
     m->last_pli_us = now;
-    uint8_t pli[12] = {0x81, 206, 0, 2};
-    uint32_t s = htonl(m->local_ssrc), r = htonl(m->remote_ssrc[0]);
-    memcpy(pli + 4, &s, 4);
-    memcpy(pli + 8, &r, 4);
-    send_rtcp(pc, pli, sizeof(pli));
-    /* Simulcast: ask every layer. */
-    for (int i = 1; i < PC_MAX_SSRCS && m->remote_ssrc[i]; i++) {
-        r = htonl(m->remote_ssrc[i]);
-        memcpy(pli + 8, &r, 4);
-        send_rtcp(pc, pli, sizeof(pli));
+    /* Simulcast: every layer. */
+    for (int k = 0; k < PC_MAX_SSRCS && m->remote_ssrc[k]; k++) {
+        int n = sy_rtcp_build_pli(pc->rtcp, sizeof(pc->rtcp), m->local_ssrc, m->remote_ssrc[k]);
+        if (n > 0 && send_rtcp(pc, pc->rtcp, (size_t)n) == 0) pc->plis_sent++;
+    }
+}
+
+static void send_nacks(sy_pc *pc, pc_media *m, int layer, uint64_t now)
+{
+    pc_rx *rx = &m->rx[layer];
+    uint16_t seqs[PC_MAX_NACKS];
+    size_t n = sy_nack_gen_get(rx->nack, now / 1000, pc->rtt_ms, seqs, PC_MAX_NACKS);
+    size_t done = 0;
+    while (done < n) {
+        size_t used = 0;
+        int len = sy_rtcp_build_nack(pc->rtcp, sizeof(pc->rtcp), m->local_ssrc, m->remote_ssrc[layer],
+                                     seqs + done, n - done, &used);
+        if (len <= 0 || used == 0) break;
+        if (send_rtcp(pc, pc->rtcp, (size_t)len) == 0) pc->nacks_sent++;
+        done += used;
     }
 }
 
@@ -250,41 +301,85 @@ static void report_media(sy_pc *pc, pc_media *m, bool receiving)
     to_main(pc, 2, c);
 }
 
+/* Finds the m-line and layer of an incoming packet; learns unsignaled SSRCs from the
+ * mid/rid extensions (bounded: PC_MAX_SSRCS per m-line, RTX partners included). */
 static pc_media *match_rtp(sy_pc *pc, const sy_rtp_header *hdr, const sy_rtp_ext_values *ev,
-                           int *substream)
+                           int *layer, bool *is_rtx)
 {
+    *is_rtx = false;
     for (int i = 0; i < pc->n_media; i++) {
         pc_media *m = &pc->media[i];
-        for (int k = 0; k < PC_MAX_SSRCS && m->remote_ssrc[k]; k++) {
-            if (m->remote_ssrc[k] == hdr->ssrc) {
-                *substream = m->n_rids > 1 || k > 0 ? k : -1;
+        for (int k = 0; k < PC_MAX_SSRCS; k++) {
+            if (m->remote_ssrc[k] && m->remote_ssrc[k] == hdr->ssrc) {
+                *layer = k;
+                return m;
+            }
+            if (m->rx[k].rtx_ssrc && m->rx[k].rtx_ssrc == hdr->ssrc) {
+                *layer = k;
+                *is_rtx = true;
                 return m;
             }
         }
     }
-    /* Learn the SSRC: by mid (and rid), else by a payload type only one m-line has. */
     pc_media *found = NULL;
     if (ev->present & SY_RTP_EXT_MID) {
         for (int i = 0; i < pc->n_media && !found; i++)
             if (!strcmp(pc->media[i].mid, ev->mid)) found = &pc->media[i];
     }
     if (!found) return NULL;
-    if (found->rtx_apt[hdr->payload_type & 0x7F] >= 0) return NULL; /* RTX: not learned */
+    bool rtx = found->rtx_apt[hdr->payload_type & 0x7F] >= 0;
     int slot = -1;
-    if ((ev->present & SY_RTP_EXT_RID) && found->n_rids > 0) {
+    const char *rid = rtx ? ((ev->present & SY_RTP_EXT_RRID) ? ev->rrid : NULL)
+                          : ((ev->present & SY_RTP_EXT_RID) ? ev->rid : NULL);
+    if (rid && found->n_rids > 0) {
         for (int r = 0; r < found->n_rids; r++)
-            if (!strcmp(found->rids[r], ev->rid)) slot = r;
+            if (!strcmp(found->rids[r], rid)) slot = r;
+    } else if (rtx) {
+        slot = 0; /* without rids, RTX repairs the only stream */
     } else {
-        for (int k = 0; k < PC_MAX_SSRCS; k++)
-            if (!found->remote_ssrc[k]) {
-                slot = k;
-                break;
-            }
+        for (int k = 0; k < PC_MAX_SSRCS && slot < 0; k++)
+            if (!found->remote_ssrc[k]) slot = k;
     }
-    if (slot < 0 || slot >= PC_MAX_SSRCS || found->remote_ssrc[slot]) return NULL;
-    found->remote_ssrc[slot] = hdr->ssrc;
-    *substream = found->n_rids > 1 ? slot : -1;
+    if (slot < 0 || slot >= PC_MAX_SSRCS) return NULL;
+    if (rtx) {
+        if (found->rx[slot].rtx_ssrc) return NULL;
+        found->rx[slot].rtx_ssrc = hdr->ssrc;
+    } else {
+        if (found->remote_ssrc[slot]) return NULL;
+        found->remote_ssrc[slot] = hdr->ssrc;
+    }
+    *layer = slot;
+    *is_rtx = rtx;
     return found;
+}
+
+/* Turns an RTX packet (RFC 4588) back into the packet it repairs, in place. Returns the
+ * new length, or 0 for padding-only probes and malformed packets. */
+static size_t unwrap_rtx(pc_media *m, int layer, uint8_t *buf, const sy_rtp_header *hdr)
+{
+    if (hdr->payload_len < 3 || !m->remote_ssrc[layer]) return 0;
+    uint8_t *p = buf + hdr->payload_offset;
+    uint16_t osn = (uint16_t)(p[0] << 8 | p[1]);
+    size_t payload = hdr->payload_len - 2;
+    memmove(p, p + 2, payload);
+    size_t len = hdr->payload_offset + payload;
+    buf[0] &= (uint8_t)~0x20; /* the padding went with the move */
+    sy_rtp_set_seq(buf, len, osn);
+    sy_rtp_set_ssrc(buf, len, m->remote_ssrc[layer]);
+    sy_rtp_set_payload_type(buf, len, (uint8_t)m->rtx_apt[hdr->payload_type]);
+    return len;
+}
+
+static void rx_count(pc_rx *rx, uint16_t seq)
+{
+    int64_t ext = sy_seq_unroll(&rx->seq, seq);
+    if (!rx->started) {
+        rx->started = true;
+        rx->base_seq = rx->max_seq = ext;
+    } else if (ext > rx->max_seq) {
+        rx->max_seq = ext;
+    }
+    rx->received++;
 }
 
 static void on_rtp(sy_pc *pc, uint8_t *buf, size_t len)
@@ -306,18 +401,34 @@ static void on_rtp(sy_pc *pc, uint8_t *buf, size_t len)
     sy_rtp_ext_values ev;
     memset(&ev, 0, sizeof(ev));
     if (hdr.has_extension) sy_rtp_ext_parse_all(&hdr, &pc->ext, &ev);
-    int substream = -1;
-    pc_media *m = match_rtp(pc, &hdr, &ev, &substream);
+    uint64_t now = now_us();
+    if (pc->twcc && (ev.present & SY_RTP_EXT_TWCC))
+        sy_twcc_recorder_on_packet(pc->twcc, ev.twcc_seq, now);
+    int layer = 0;
+    bool is_rtx = false;
+    pc_media *m = match_rtp(pc, &hdr, &ev, &layer, &is_rtx);
     if (!m) {
         pc->drops_unmatched++;
         return;
     }
-    uint64_t now = now_us();
+    if (is_rtx) {
+        n = unwrap_rtx(m, layer, buf, &hdr);
+        if (n == 0 || sy_rtp_parse(buf, n, &hdr) < 0) return; /* probes: only for BWE */
+    }
     m->packets_in++;
     m->bytes_in += n;
     m->last_rx_us = now;
     if (!m->receiving) report_media(pc, m, true);
-    if (m->rtx_apt[hdr.payload_type] >= 0) return; /* RTX repairs: not forwarded (no NACKs yet) */
+    pc_rx *rx = &m->rx[layer];
+    sy_video_codec codec = (sy_video_codec)m->codec_of_pt[hdr.payload_type];
+    bool keyframe = codec != SY_VIDEO_NONE &&
+                    sy_rtp_payload_is_keyframe(codec, buf + hdr.payload_offset, hdr.payload_len);
+    rx_count(rx, hdr.seq);
+    if (rx->nack) {
+        unsigned f = sy_nack_gen_on_packet(rx->nack, hdr.seq, keyframe, now / 1000);
+        if (f & SY_NACK_GEN_MISSING) send_nacks(pc, m, layer, now);
+        if (f & SY_NACK_GEN_KEYFRAME) send_pli_now(pc, m);
+    }
     sy_plugin_handle *h = pc->handle;
     if (!h->plugin->incoming_rtp) return;
     sy_rtp_packet pkt = {
@@ -330,13 +441,102 @@ static void on_rtp(sy_pc *pc, uint8_t *buf, size_t len)
         .timestamp = hdr.timestamp,
         .pt = hdr.payload_type,
         .marker = hdr.marker,
-        .substream = substream,
+        .substream = (m->n_rids > 1 || m->remote_ssrc[1]) ? layer : -1,
         .audio_level = (ev.present & SY_RTP_EXT_AUDIO_LEVEL) ? ev.audio_level : -1,
         .voice_activity = ev.voice_activity,
-        .keyframe = false,
+        .keyframe = keyframe,
         .arrival_us = now,
     };
     h->plugin->incoming_rtp(h, &pkt);
+}
+
+static pc_media *media_by_local_ssrc(sy_pc *pc, uint32_t ssrc)
+{
+    for (int i = 0; i < pc->n_media; i++)
+        if (ssrc && (pc->media[i].local_ssrc == ssrc || pc->media[i].local_rtx_ssrc == ssrc))
+            return &pc->media[i];
+    return NULL;
+}
+
+static pc_media *media_by_remote_ssrc(sy_pc *pc, uint32_t ssrc, int *layer)
+{
+    for (int i = 0; i < pc->n_media; i++)
+        for (int k = 0; k < PC_MAX_SSRCS; k++)
+            if (ssrc && pc->media[i].remote_ssrc[k] == ssrc) {
+                *layer = k;
+                return &pc->media[i];
+            }
+    return NULL;
+}
+
+/* Resends a packet a peer lost, as RTX on our repair stream (RFC 4588). */
+static void resend(sy_pc *pc, pc_media *m, uint16_t seq, uint32_t requester, uint64_t now)
+{
+    const uint8_t *stored = NULL;
+    size_t len = 0;
+    if (!m->history || !m->local_rtx_ssrc) return;
+    if (sy_nack_history_get(m->history, seq, requester, pc->rtt_ms, now / 1000, &stored, &len) < 0)
+        return;
+    sy_rtp_header hdr;
+    if (sy_rtp_parse(stored, len, &hdr) < 0) return;
+    uint8_t rtx_pt = m->local_rtx_pt[hdr.payload_type];
+    if (!rtx_pt || len + 2 + SY_SRTP_MAX_TRAILER > sizeof(pc->out)) return;
+    memcpy(pc->out, stored, hdr.payload_offset);
+    pc->out[0] &= (uint8_t)~0x20; /* no padding */
+    pc->out[hdr.payload_offset] = (uint8_t)(hdr.seq >> 8);
+    pc->out[hdr.payload_offset + 1] = (uint8_t)hdr.seq;
+    memcpy(pc->out + hdr.payload_offset + 2, stored + hdr.payload_offset, hdr.payload_len);
+    size_t n = hdr.payload_offset + 2 + hdr.payload_len;
+    sy_rtp_set_ssrc(pc->out, n, m->local_rtx_ssrc);
+    sy_rtp_set_payload_type(pc->out, n, rtx_pt);
+    sy_rtp_set_seq(pc->out, n, m->rtx_seq++);
+    if (sy_srtp_protect_rtp(pc->srtp, pc->out, &n) == 0 && sy_ice_send(pc->ice, pc->out, n) >= 0)
+        pc->retransmitted++;
+}
+
+/* What the core does with the peer's RTCP before the plugin sees it: SRs (for our
+ * receiver reports), report blocks about our streams (RTT), NACKs (answered here from
+ * the send history). */
+static void rtcp_consume(sy_pc *pc, const uint8_t *buf, size_t len)
+{
+    sy_rtcp_iter it;
+    sy_rtcp_pkt p;
+    sy_rtcp_iter_init(&it, buf, len);
+    uint64_t now = now_us();
+    while (sy_rtcp_iter_next(&it, &p) > 0) {
+        if (sy_rtcp_check(&p) < 0) continue;
+        sy_rtcp_kind kind = sy_rtcp_kind_of(&p);
+        sy_rtcp_report_block blocks[8];
+        int nb = 0;
+        if (kind == SY_RTCP_KIND_SR) {
+            sy_rtcp_sr sr;
+            nb = sy_rtcp_read_sr(&p, &sr, blocks, 8);
+            int layer = 0;
+            pc_media *m = media_by_remote_ssrc(pc, sr.ssrc, &layer);
+            if (m) {
+                m->rx[layer].lsr = sy_rtcp_ntp_mid32(sr.ntp);
+                m->rx[layer].lsr_at_us = now;
+            }
+        } else if (kind == SY_RTCP_KIND_RR) {
+            uint32_t ssrc;
+            nb = sy_rtcp_read_rr(&p, &ssrc, NULL, blocks, 8);
+        } else if (kind == SY_RTCP_KIND_NACK) {
+            sy_rtcp_fb fb;
+            uint16_t seqs[PC_MAX_NACKS];
+            if (sy_rtcp_read_fb(&p, &fb) < 0) continue;
+            pc_media *m = media_by_local_ssrc(pc, fb.media_ssrc);
+            int n = m ? sy_rtcp_read_nack(&fb, seqs, PC_MAX_NACKS) : 0;
+            for (int i = 0; i < n; i++) resend(pc, m, seqs[i], fb.sender_ssrc, now);
+        }
+        for (int b = 0; b < nb; b++) {
+            if (!media_by_local_ssrc(pc, blocks[b].ssrc)) continue;
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            uint64_t ntp = sy_rtcp_ntp_from_unix_us((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+            int64_t rtt = sy_rtcp_rtt_us(sy_rtcp_ntp_mid32(ntp), blocks[b].lsr, blocks[b].dlsr);
+            if (rtt >= 0) pc->rtt_ms = (uint32_t)(rtt / 1000);
+        }
+    }
 }
 
 /* The m-line of an RTCP compound: the media SSRC of its first feedback message, else
@@ -383,10 +583,98 @@ static void on_rtcp(sy_pc *pc, uint8_t *buf, size_t len)
         pc->drops_srtp++;
         return;
     }
+    if (sy_rtcp_validate(buf, n) < 0) {
+        pc->drops_unknown++;
+        return;
+    }
+    rtcp_consume(pc, buf, n);
+    /* The plugin gets keyframe requests and bitrate hints; reports, NACKs and transport
+     * feedback are the core's. */
     bool video = false;
     int mindex = rtcp_mindex(pc, buf, n, &video);
+    size_t kept = 0;
+    uint32_t keep = SY_RTCP_KIND_BIT(SY_RTCP_KIND_PLI) | SY_RTCP_KIND_BIT(SY_RTCP_KIND_FIR) |
+                    SY_RTCP_KIND_BIT(SY_RTCP_KIND_REMB);
+    sy_rtcp_filter(buf, n, keep, &kept);
     sy_plugin_handle *h = pc->handle;
-    if (mindex >= 0 && h->plugin->incoming_rtcp) h->plugin->incoming_rtcp(h, mindex, video, buf, n);
+    if (kept > 0 && mindex >= 0 && h->plugin->incoming_rtcp)
+        h->plugin->incoming_rtcp(h, mindex, video, buf, kept);
+}
+
+/* Sender and receiver reports with our CNAME, once a second. */
+static void send_reports(sy_pc *pc, uint64_t now)
+{
+    sy_rtcp_report_block blocks[SY_RTCP_MAX_COUNT];
+    size_t nb = 0;
+    for (int i = 0; i < pc->n_media; i++) {
+        pc_media *m = &pc->media[i];
+        for (int k = 0; k < PC_MAX_SSRCS && nb < SY_RTCP_MAX_COUNT; k++) {
+            pc_rx *rx = &m->rx[k];
+            if (!m->remote_ssrc[k] || !rx->started) continue;
+            uint32_t expected = (uint32_t)(rx->max_seq - rx->base_seq + 1);
+            uint32_t exp_int = expected - rx->expected_prior;
+            uint32_t rec_int = rx->received - rx->received_prior;
+            rx->expected_prior = expected;
+            rx->received_prior = rx->received;
+            int32_t lost_int = (int32_t)(exp_int - rec_int);
+            sy_rtcp_report_block *b = &blocks[nb++];
+            memset(b, 0, sizeof(*b));
+            b->ssrc = m->remote_ssrc[k];
+            b->fraction_lost = (exp_int == 0 || lost_int <= 0) ? 0 : (uint8_t)(((uint32_t)lost_int << 8) / exp_int);
+            b->cumulative_lost = (int32_t)(expected - rx->received);
+            b->ext_highest_seq = (uint32_t)rx->max_seq;
+            b->lsr = rx->lsr;
+            b->dlsr = rx->lsr ? (uint32_t)(((now - rx->lsr_at_us) << 16) / 1000000) : 0;
+        }
+    }
+    size_t len = 0;
+    uint8_t *out = pc->rtcp;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ntp = sy_rtcp_ntp_from_unix_us((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+    uint32_t first_ssrc = 0;
+    for (int i = 0; i < pc->n_media; i++) {
+        pc_media *m = &pc->media[i];
+        if (!m->local_ssrc) continue;
+        if (!first_ssrc) first_ssrc = m->local_ssrc;
+        if (!m->sent_packets) continue;
+        sy_rtcp_sr sr = {
+            .ssrc = m->local_ssrc,
+            .ntp = ntp,
+            .rtp_ts = m->last_ts + (uint32_t)((now - m->last_send_us) * m->clock_rate / 1000000),
+            .packets = m->sent_packets,
+            .octets = m->sent_octets,
+        };
+        /* The receiver blocks ride on the first SR. */
+        int n = sy_rtcp_build_sr(out + len, sizeof(pc->rtcp) - len, &sr, nb ? blocks : NULL,
+                                 len == 0 ? nb : 0);
+        if (n <= 0) break;
+        if (len == 0) nb = 0;
+        len += (size_t)n;
+    }
+    if (len == 0 && nb > 0) {
+        int n = sy_rtcp_build_rr(out, sizeof(pc->rtcp), first_ssrc ? first_ssrc : 1, blocks, nb);
+        if (n > 0) len = (size_t)n;
+    }
+    if (len == 0) return;
+    int n = sy_rtcp_build_sdes_cname(out + len, sizeof(pc->rtcp) - len, first_ssrc ? first_ssrc : 1,
+                                     "switchyard", 10);
+    if (n > 0) len += (size_t)n;
+    send_rtcp(pc, out, len);
+}
+
+static void send_twcc(sy_pc *pc)
+{
+    pc_media *m = NULL;
+    for (int i = 0; i < pc->n_media && !m; i++)
+        if (pc->media[i].remote_ssrc[0]) m = &pc->media[i];
+    if (!m) return;
+    for (int guard = 0; guard < 8; guard++) {
+        int n = sy_twcc_recorder_build(pc->twcc, pc->rtcp, sizeof(pc->rtcp),
+                                       m->local_ssrc ? m->local_ssrc : 1, m->remote_ssrc[0]);
+        if (n <= 0) break;
+        send_rtcp(pc, pc->rtcp, (size_t)n);
+    }
 }
 
 static void dtls_check(sy_pc *pc, sy_dtls_state st)
@@ -479,12 +767,18 @@ static void tick(uv_timer_t *t)
         if (ms == 0) dtls_check(pc, sy_dtls_handle_timeout(pc->dtls));
         if (pc->closed) return;
     }
+    if (!pc->webrtc_up) return;
     uint64_t now = now_us();
+    pc->ticks++;
     uint64_t limit = (uint64_t)(config->no_media_timer > 0 ? config->no_media_timer : 1) * 1000000;
     for (int i = 0; i < pc->n_media; i++) {
         pc_media *m = &pc->media[i];
         if (m->receiving && now - m->last_rx_us > limit) report_media(pc, m, false);
+        for (int k = 0; k < PC_MAX_SSRCS; k++)
+            if (m->rx[k].nack && sy_nack_gen_missing(m->rx[k].nack)) send_nacks(pc, m, k, now);
     }
+    if (pc->twcc && pc->ticks % PC_TWCC_TICKS == 0) send_twcc(pc);
+    if (pc->ticks % PC_REPORT_TICKS == 0) send_reports(pc, now);
 }
 
 /* Addresses to gather on: configured, else every non-loopback IPv4, else 127.0.0.1. */
@@ -614,13 +908,28 @@ static void worker_set_remote(sy_worker *w, void *arg)
         if (!pc->ext.playout_delay) pc->ext.playout_delay = mi->ext[SY_SDP_EXT_PLAYOUT_DELAY];
         if (!pc->ext.dependency_descriptor)
             pc->ext.dependency_descriptor = mi->ext[SY_SDP_EXT_DEPENDENCY_DESCRIPTOR];
-        for (size_t p = 0; p < mi->n_pts; p++)
-            if (mi->pts[p].apt >= 0 && mi->pts[p].pt < 128) m->rtx_apt[mi->pts[p].pt] = mi->pts[p].apt;
+        for (size_t p = 0; p < mi->n_pts; p++) {
+            const sy_sdp_pt_info *pi = &mi->pts[p];
+            if (pi->pt >= 128) continue;
+            if (pi->apt >= 0) m->rtx_apt[pi->pt] = pi->apt;
+            m->codec_of_pt[pi->pt] = pi->codec == SY_CODEC_VP8    ? SY_VIDEO_VP8
+                                     : pi->codec == SY_CODEC_VP9  ? SY_VIDEO_VP9
+                                     : pi->codec == SY_CODEC_H264 ? SY_VIDEO_H264
+                                     : pi->codec == SY_CODEC_AV1  ? SY_VIDEO_AV1
+                                                                  : SY_VIDEO_NONE;
+        }
+        if (m->video)
+            for (int k = 0; k < PC_MAX_SSRCS; k++)
+                if (!m->rx[k].nack) m->rx[k].nack = sy_nack_gen_new(NULL);
         /* Signaled SSRCs: simulcast layers in order, else the primary. */
         if (mi->n_sim > 0) {
-            for (size_t k = 0; k < mi->n_sim && k < PC_MAX_SSRCS; k++) m->remote_ssrc[k] = mi->sim[k].ssrc;
+            for (size_t k = 0; k < mi->n_sim && k < PC_MAX_SSRCS; k++) {
+                m->remote_ssrc[k] = mi->sim[k].ssrc;
+                m->rx[k].rtx_ssrc = mi->sim[k].rtx_ssrc;
+            }
         } else if (mi->ssrc) {
             m->remote_ssrc[0] = mi->ssrc;
+            m->rx[0].rtx_ssrc = mi->rtx_ssrc;
         }
         m->n_rids = 0;
         if (mi->has_simulcast || mi->n_rids > 0)
@@ -637,6 +946,7 @@ static void worker_set_remote(sy_worker *w, void *arg)
         }
         if (mi->end_of_candidates) sy_ice_remote_gathering_done(pc->ice);
     }
+    if (pc->ext.twcc && !pc->twcc) pc->twcc = sy_twcc_recorder_new(0);
     pc->have_remote = true;
 done:
     sy_sdp_info_free(&t->info);
@@ -707,11 +1017,24 @@ static void worker_set_local(sy_worker *w, void *arg)
             pc_media *m = media_for(pc, mi, (int)i);
             if (!m) continue;
             if (!m->local_ssrc) m->local_ssrc = mi->ssrc ? mi->ssrc : (uint32_t)sy_random_id();
+            bool rtx = false;
+            for (size_t p = 0; p < mi->n_pts; p++) {
+                const sy_sdp_pt_info *pi = &mi->pts[p];
+                if (pi->apt >= 0 && pi->apt < 128 && pi->pt < 128) {
+                    m->local_rtx_pt[pi->apt] = pi->pt;
+                    rtx = true;
+                }
+            }
+            const sy_sdp_pt_info *codec = sy_sdp_media_info_codec(mi);
+            m->clock_rate = codec && codec->clock_rate ? codec->clock_rate : (m->video ? 90000 : 48000);
+            if (rtx && !m->local_rtx_ssrc)
+                m->local_rtx_ssrc = mi->rtx_ssrc ? mi->rtx_ssrc : (uint32_t)sy_random_id();
+            if (m->video && !m->history) m->history = sy_nack_history_new(NULL);
             if (!mi->ssrc && sy_sdp_direction_sends(mi->direction)) {
                 char track[48];
                 snprintf(track, sizeof(track), "%s%s", m->video ? "video" : "audio", m->mid);
-                sy_sdp_media_add_stream(t->sdp, &t->sdp->media[i], m->local_ssrc, 0, "switchyard",
-                                        "switchyard", track);
+                sy_sdp_media_add_stream(t->sdp, &t->sdp->media[i], m->local_ssrc, m->local_rtx_ssrc,
+                                        "switchyard", "switchyard", track);
             }
         }
         sy_sdp_info_free(&info);
@@ -870,6 +1193,10 @@ json_t *sy_pc_info(sy_pc *pc)
     json_object_set_new(o, "dropped-srtp", json_integer((json_int_t)pc->drops_srtp));
     json_object_set_new(o, "dropped-unmatched", json_integer((json_int_t)pc->drops_unmatched));
     json_object_set_new(o, "dropped-early", json_integer((json_int_t)pc->drops_early));
+    json_object_set_new(o, "nacks-sent", json_integer((json_int_t)pc->nacks_sent));
+    json_object_set_new(o, "retransmitted", json_integer((json_int_t)pc->retransmitted));
+    json_object_set_new(o, "plis-sent", json_integer((json_int_t)pc->plis_sent));
+    json_object_set_new(o, "rtt-ms", json_integer(pc->rtt_ms));
     json_t *streams = json_array();
     for (int i = 0; i < pc->n_media; i++) {
         pc_media *m = &pc->media[i];
@@ -908,11 +1235,21 @@ int sy_pc_relay_rtp(sy_plugin_handle *h, const sy_rtp_packet *pkt)
         if (sy_rtp_parse(pc->out, pkt->len, &hdr) == 0 && hdr.has_extension)
             sy_rtp_ext_write_twcc(pc->out, pkt->len, &hdr, pc->ext.twcc, pc->twcc_seq++);
     }
+    uint64_t now = now_us();
+    /* The plugin may have rewritten seq and timestamp in the packet: read them there. */
+    uint16_t seq = (uint16_t)(pc->out[2] << 8 | pc->out[3]);
+    uint32_t ts = (uint32_t)pc->out[4] << 24 | (uint32_t)pc->out[5] << 16 |
+                  (uint32_t)pc->out[6] << 8 | pc->out[7];
+    if (m->history) sy_nack_history_put(m->history, seq, pc->out, pkt->len, now / 1000);
     size_t n = pkt->len;
     if (sy_srtp_protect_rtp(pc->srtp, pc->out, &n) < 0) return -1;
     if (sy_ice_send(pc->ice, pc->out, n) < 0) return -1;
     m->packets_out++;
     m->bytes_out += pkt->len;
+    m->sent_packets++;
+    m->sent_octets += (uint32_t)pkt->len;
+    m->last_ts = ts;
+    m->last_send_us = now;
     return 0;
 }
 

@@ -77,8 +77,9 @@ def read_counter(frame):
     return n
 
 
-async def echo_call(c, body=None, seconds=4.0):
-    """Runs one call; returns (video counters, audio frames, events)."""
+async def echo_call(c, body=None, seconds=4.0, during=None):
+    """Runs one call; returns (video counters, audio frames, (session, handle)).
+    during(s, h) runs while media flows, before the hangup."""
     s, h = await c.session_handle(plugin=ECHO)
     pc = RTCPeerConnection()
     video_counts, audio_frames = [], []
@@ -128,6 +129,8 @@ async def echo_call(c, body=None, seconds=4.0):
         t0 = time.monotonic()
         while time.monotonic() - t0 < seconds:
             await asyncio.sleep(0.2)
+        if during:
+            await during(s, h)
         # Hang up through the API: "hangup" event, then the plugin's "done".
         r = await c.request({"janus": "hangup", "session_id": s, "handle_id": h})
         assert r.get("janus") == "success", r
@@ -182,6 +185,76 @@ async def test_errors():
         # An answer with no offer: 469.
         r = await c.message(s, h, {"audio": True}, jsep={"type": "answer", "sdp": "v=0\r\n"})
         sy.check_error(r, 469)
+
+
+class Lossy:
+    """Makes aiortc lose video packets once, in each direction (every 10th it sends,
+    every 20th it receives): the ones it
+    sends (so Switchyard must NACK and unwrap aiortc's RTX) and the ones it receives (so
+    aiortc NACKs and Switchyard must resend from its history as RTX)."""
+
+    def __init__(self):
+        from aiortc.rtcdtlstransport import RTCDtlsTransport
+        from aiortc.rtcrtpreceiver import RTCRtpReceiver
+        self.classes = (RTCDtlsTransport, RTCRtpReceiver)
+        self.orig_send = RTCDtlsTransport._send_rtp
+        self.orig_recv = RTCRtpReceiver._handle_rtp_packet
+        self.sent = self.received = 0
+        self.dropped_out, self.dropped_in = 0, 0
+        lossy = self
+        seen_in = set()
+
+        async def send_rtp(transport, data):
+            is_rtcp = len(data) > 1 and 192 <= data[1] <= 223
+            if not is_rtcp and len(data) > 400:  # video, not Opus
+                lossy.sent += 1
+                if lossy.sent % 10 == 0:
+                    lossy.dropped_out += 1
+                    return
+            await lossy.orig_send(transport, data)
+
+        async def handle_rtp(receiver, packet, arrival_time_ms):
+            if receiver._track is not None and receiver._track.kind == "video":
+                key = (packet.ssrc, packet.sequence_number)
+                lossy.received += 1
+                if lossy.received % 20 == 0 and key not in seen_in:
+                    seen_in.add(key)
+                    lossy.dropped_in += 1
+                    return
+            await lossy.orig_recv(receiver, packet, arrival_time_ms)
+
+        RTCDtlsTransport._send_rtp = send_rtp
+        RTCRtpReceiver._handle_rtp_packet = handle_rtp
+
+    def restore(self):
+        self.classes[0]._send_rtp = self.orig_send
+        self.classes[1]._handle_rtp_packet = self.orig_recv
+
+
+@sy.timeout(60)
+async def test_losses_are_repaired_with_nack_and_rtx():
+    info = {}
+
+    async def read_info(s, h):
+        r = await SERVER.admin({"janus": "handle_info", "session_id": s, "handle_id": h})
+        assert r.get("janus") == "success", r
+        info.update(r["info"]["webrtc"] or {})
+
+    lossy = Lossy()
+    try:
+        async with SERVER.ws() as c:
+            counts, audio, _ = await echo_call(c, seconds=5.0, during=read_info)
+    finally:
+        lossy.restore()
+    print(f"  dropped {lossy.dropped_out} sent / {lossy.dropped_in} received video packets; "
+          f"server: {info.get('nacks-sent')} NACKs sent, {info.get('retransmitted')} "
+          f"retransmitted, rtt {info.get('rtt-ms')} ms, {len(counts)} frames read")
+    assert lossy.dropped_out >= 3 and lossy.dropped_in >= 5, (lossy.dropped_out, lossy.dropped_in)
+    assert info.get("nacks-sent", 0) > 0, f"the server never NACKed aiortc's losses: {info}"
+    assert info.get("retransmitted", 0) > 0, f"the server never answered a NACK: {info}"
+    # With repairs the echoed video keeps decoding and counting.
+    assert len(counts) >= 60, f"only {len(counts)} readable echoed frames with repairs"
+    assert counts[-1] - counts[0] >= 60, counts
 
 
 if __name__ == "__main__":
