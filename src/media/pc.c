@@ -408,7 +408,10 @@ static void on_rtp(sy_pc *pc, uint8_t *buf, size_t len)
     bool is_rtx = false;
     pc_media *m = match_rtp(pc, &hdr, &ev, &layer, &is_rtx);
     if (!m) {
+        /* An SSRC we will not forward: drop libsrtp's state for it too, so that a flood
+         * of SSRCs cannot grow memory (security.md 6, row 8). */
         pc->drops_unmatched++;
+        sy_srtp_remove_inbound_ssrc(pc->srtp, hdr.ssrc);
         return;
     }
     if (is_rtx) {

@@ -28,6 +28,7 @@ import inspect
 import itertools
 import json
 import os
+import shlex
 import re
 import shutil
 import signal
@@ -358,8 +359,11 @@ class Server:
         exe = os.path.join(self.tmp, "sy-testsrv")
         if not os.path.exists(exe):
             os.symlink(os.path.join(BUILD_DIR, "switchyard"), exe)
-        return [exe, "-F", self.conf_dir, "-P", self.plugins_dir,
-                "-d", str(self.debug_level)] + self.args
+        # SY_SERVER_WRAPPER runs the server under a profiler, e.g.
+        # "valgrind --tool=callgrind --toggle-collect=ice_recv".
+        wrapper = shlex.split(os.environ.get("SY_SERVER_WRAPPER", ""))
+        return wrapper + [exe, "-F", self.conf_dir, "-P", self.plugins_dir,
+                          "-d", str(self.debug_level)] + self.args
 
     def _spawn(self):
         self._write_config()
