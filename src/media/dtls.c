@@ -28,7 +28,6 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/srtp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -46,8 +45,8 @@
 #define SY_DTLS_MAX_APP_RECORD 1500
 /* Largest datagram fed to OpenSSL (anything larger is not a DTLS datagram we accept). */
 #define SY_DTLS_MAX_DATAGRAM 16384
-/* Queued output per OpenSSL call (a flight is ~1.5 KB; one app record is <= 16 KB). */
-#define SY_DTLS_MAX_OUTBOX (64 * 1024)
+/* Queued output per OpenSSL call (a flight is ~1.5 KB, an application record <= 1.5 KB). */
+#define SY_DTLS_MAX_OUTBOX (16 * 1024)
 /* Peer certificate chains larger than this are refused; it also bounds OpenSSL's
  * buffering of out-of-order handshake messages (~10 messages of at most ~16.7 KB). */
 #define SY_DTLS_MAX_CERT_LIST (16 * 1024)
@@ -132,7 +131,8 @@ static int outbox_reserve(sy_dtls *d, size_t extra)
     if (d->out_len + extra <= d->out_cap) return 0;
     if (d->flushing || d->out_len + extra > SY_DTLS_MAX_OUTBOX) return -1;
     size_t cap = d->out_cap ? d->out_cap : 2048;
-    while (cap < d->out_len + extra) cap *= 2;
+    while (cap < d->out_len + extra)
+        cap *= 2;
     uint8_t *p = realloc(d->out, cap);
     if (!p) return -1;
     d->out = p;
@@ -218,7 +218,8 @@ static int bio_destroy(BIO *b)
 }
 
 /* Sends the queued datagrams, one send() each. The send callback must not call back
- * into this sy_dtls (anything it would queue is refused while flushing). */
+ * into this sy_dtls; if it did, output that fits the outbox would go out in this same
+ * loop, and anything needing a larger outbox is refused (no realloc under our feet). */
 static void flush(sy_dtls *d)
 {
     if (d->flushing) return;
@@ -249,8 +250,7 @@ static bool datagram_well_formed(const uint8_t *p, size_t len)
     while (len > 0) {
         if (len < 13) return false;
         uint8_t type = p[0];
-        if (type < 20 || type > 23 || p[1] != 0xFE || (p[2] != 0xFF && p[2] != 0xFD))
-            return false;
+        if (type < 20 || type > 23 || p[1] != 0xFE || (p[2] != 0xFF && p[2] != 0xFD)) return false;
         uint16_t epoch = (uint16_t)(p[3] << 8 | p[4]);
         size_t rl = (size_t)p[11] << 8 | p[12];
         if (rl == 0 || 13 + rl > len) return false;
@@ -295,11 +295,21 @@ static int hash_rank(const char *name, size_t len, const EVP_MD **md)
     for (size_t i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++) {
         if (strlen(hashes[i].name) == len && strncasecmp(name, hashes[i].name, len) == 0) {
             switch (hashes[i].rank) {
-            case 5: *md = EVP_sha512(); break;
-            case 4: *md = EVP_sha384(); break;
-            case 3: *md = EVP_sha256(); break;
-            case 2: *md = EVP_sha224(); break;
-            default: *md = EVP_sha1(); break;
+            case 5:
+                *md = EVP_sha512();
+                break;
+            case 4:
+                *md = EVP_sha384();
+                break;
+            case 3:
+                *md = EVP_sha256();
+                break;
+            case 2:
+                *md = EVP_sha224();
+                break;
+            default:
+                *md = EVP_sha1();
+                break;
             }
             return hashes[i].rank;
         }
@@ -319,7 +329,8 @@ static int hex_digit(int c)
 static int parse_hex_fingerprint(const char *s, uint8_t *out, size_t max)
 {
     size_t n = 0;
-    while (*s == ' ' || *s == '\t') s++;
+    while (*s == ' ' || *s == '\t')
+        s++;
     for (;;) {
         int hi = hex_digit((unsigned char)s[0]);
         int lo = hi < 0 ? -1 : hex_digit((unsigned char)s[1]);
@@ -332,7 +343,8 @@ static int parse_hex_fingerprint(const char *s, uint8_t *out, size_t max)
         }
         break;
     }
-    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') s++;
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
     return *s ? -1 : (int)n;
 }
 
@@ -343,7 +355,8 @@ static int set_fingerprints(sy_dtls *d, const char *const *fps, size_t n)
     for (size_t i = 0; i < n; i++) {
         const char *f = fps[i];
         if (!f) continue;
-        while (*f == ' ') f++;
+        while (*f == ' ')
+            f++;
         const char *sp = strpbrk(f, " \t");
         if (!sp) continue;
         const EVP_MD *md = NULL;
@@ -564,7 +577,10 @@ void sy_dtls_global_cleanup(void)
     g_fingerprint[0] = '\0';
 }
 
-const char *sy_dtls_local_fingerprint(void) { return g_fingerprint; }
+const char *sy_dtls_local_fingerprint(void)
+{
+    return g_fingerprint;
+}
 
 /* ---- one connection ---- */
 
@@ -654,13 +670,15 @@ static void handshake_done(sy_dtls *d)
     bool have_peer = peer != NULL, match = fingerprint_matches(d, peer);
     X509_free(peer);
     if (!match) {
-        SY_WARN("dtls: peer certificate %s", have_peer ? "does not match the fingerprint" : "missing");
+        SY_WARN("dtls: peer certificate %s",
+                have_peer ? "does not match the fingerprint" : "missing");
         fail(d, "DTLS error");
         return;
     }
     const SRTP_PROTECTION_PROFILE *sp = SSL_get_selected_srtp_profile(d->ssl);
     size_t i = 0, n = sizeof(srtp_profiles) / sizeof(srtp_profiles[0]);
-    while (sp && i < n && srtp_profiles[i].id != sp->id) i++;
+    while (sp && i < n && srtp_profiles[i].id != sp->id)
+        i++;
     if (!sp || i == n) {
         SY_WARN("dtls: no SRTP profile negotiated");
         fail(d, "DTLS error");
@@ -789,7 +807,10 @@ sy_dtls_state sy_dtls_handle_timeout(sy_dtls *d)
     return d->state;
 }
 
-sy_dtls_state sy_dtls_state_get(const sy_dtls *d) { return d ? d->state : SY_DTLS_FAILED; }
+sy_dtls_state sy_dtls_state_get(const sy_dtls *d)
+{
+    return d ? d->state : SY_DTLS_FAILED;
+}
 
 const sy_srtp_keys *sy_dtls_srtp_keys(const sy_dtls *d)
 {
@@ -825,24 +846,31 @@ void sy_dtls_close(sy_dtls *d)
         flush(d);
         ERR_clear_error();
     }
-    if (d->state == SY_DTLS_NEW || d->state == SY_DTLS_CONNECTING ||
-        d->state == SY_DTLS_CONNECTED)
+    if (d->state == SY_DTLS_NEW || d->state == SY_DTLS_CONNECTING || d->state == SY_DTLS_CONNECTED)
         d->state = SY_DTLS_CLOSED;
 }
 
 const char *sy_srtp_profile_name(sy_srtp_profile p)
 {
     switch (p) {
-    case SY_SRTP_AEAD_AES_128_GCM: return "AEAD_AES_128_GCM";
-    case SY_SRTP_AEAD_AES_256_GCM: return "AEAD_AES_256_GCM";
-    case SY_SRTP_AES128_CM_SHA1_80: return "AES_CM_128_HMAC_SHA1_80";
-    case SY_SRTP_AES128_CM_SHA1_32: return "AES_CM_128_HMAC_SHA1_32";
-    default: return "none";
+    case SY_SRTP_AEAD_AES_128_GCM:
+        return "AEAD_AES_128_GCM";
+    case SY_SRTP_AEAD_AES_256_GCM:
+        return "AEAD_AES_256_GCM";
+    case SY_SRTP_AES128_CM_SHA1_80:
+        return "AES_CM_128_HMAC_SHA1_80";
+    case SY_SRTP_AES128_CM_SHA1_32:
+        return "AES_CM_128_HMAC_SHA1_32";
+    default:
+        return "none";
     }
 }
 
 /* Test hook (dtls.h): the connection's SSL object. */
-void *sy_dtls_test_ssl(sy_dtls *d) { return d ? d->ssl : NULL; }
+void *sy_dtls_test_ssl(sy_dtls *d)
+{
+    return d ? d->ssl : NULL;
+}
 
 void sy_dtls_test_set_deadline(sy_dtls *d, int64_t ms_from_now)
 {

@@ -49,6 +49,7 @@
 #define PC_TWCC_TICKS 2          /* transport-cc feedback every 100 ms */
 #define PC_REPORT_TICKS 20       /* SR/RR every second */
 #define PC_MAX_NACKS 64          /* sequence numbers in one NACK we send */
+#define PC_CONSENT_TIMEOUT_US (30 * 1000000ull)
 
 /* Receive state of one incoming RTP stream (a simulcast layer). */
 typedef struct pc_rx {
@@ -110,6 +111,7 @@ struct sy_pc {
     sy_twcc_recorder *twcc;   /* arrivals of the peer's transport-wide sequence numbers */
     uint32_t rtt_ms;
     unsigned ticks;
+    uint64_t last_auth_rx_us; /* last packet that authenticated (SRTP, SRTCP) */
     uint8_t out[1500 + SY_SRTP_MAX_TRAILER];
     uint8_t rtcp[1500];
     uint64_t drops_unknown, drops_srtp, drops_unmatched, drops_early;
@@ -393,6 +395,7 @@ static void on_rtp(sy_pc *pc, uint8_t *buf, size_t len)
         pc->drops_srtp++;
         return;
     }
+    pc->last_auth_rx_us = now_us();
     sy_rtp_header hdr;
     if (sy_rtp_parse(buf, n, &hdr) < 0) {
         pc->drops_unknown++;
@@ -586,6 +589,7 @@ static void on_rtcp(sy_pc *pc, uint8_t *buf, size_t len)
         pc->drops_srtp++;
         return;
     }
+    pc->last_auth_rx_us = now_us();
     if (sy_rtcp_validate(buf, n) < 0) {
         pc->drops_unknown++;
         return;
@@ -699,11 +703,14 @@ static void dtls_check(sy_pc *pc, sy_dtls_state st)
     }
     snprintf(pc->srtp_profile, sizeof(pc->srtp_profile), "%s", sy_srtp_profile_name(keys->profile));
     pc->webrtc_up = true;
+    pc->last_auth_rx_us = now_us();
     SY_VERB("Handle %" PRIu64 ": WebRTC up (%s)", pc->handle->id, pc->srtp_profile);
     to_main(pc, 1, calloc(1, sizeof(main_call)));
     sy_plugin_handle *h = pc->handle;
     if (h->plugin->setup_media) h->plugin->setup_media(h);
 }
+
+static bool ensure_dtls(sy_pc *pc);
 
 static void ice_recv(void *user, uint8_t *buf, size_t len)
 {
@@ -711,7 +718,11 @@ static void ice_recv(void *user, uint8_t *buf, size_t len)
     if (pc->closed) return;
     switch (sy_demux_classify(buf, len)) {
     case SY_PKT_DTLS:
-        if (pc->dtls) dtls_check(pc, sy_dtls_incoming(pc->dtls, buf, len));
+        /* As DTLS server, a ClientHello may come on a peer-reflexive pair before ICE
+         * reports it connected (testing.md 10): ice.c only hands us data from an
+         * address that passed a connectivity check. */
+        if (!pc->dtls && (!pc->have_remote || pc->dtls_client || !ensure_dtls(pc))) break;
+        dtls_check(pc, sy_dtls_incoming(pc->dtls, buf, len));
         break;
     case SY_PKT_RTP: on_rtp(pc, buf, len); break;
     case SY_PKT_RTCP: on_rtcp(pc, buf, len); break;
@@ -737,6 +748,21 @@ static void ice_gathered(void *user)
     if (pc->pending_local) build_local_sdp(pc);
 }
 
+/* Creates the DTLS endpoint for our role (once). */
+static bool ensure_dtls(sy_pc *pc)
+{
+    if (pc->dtls) return true;
+    const char *fps[SY_SDP_MAX_FINGERPRINTS];
+    for (size_t i = 0; i < pc->n_remote_fingerprints; i++) fps[i] = pc->remote_fingerprints[i];
+    pc->dtls = sy_dtls_new(pc->dtls_client ? SY_DTLS_CLIENT : SY_DTLS_SERVER, fps,
+                           pc->n_remote_fingerprints, dtls_send, dtls_data, pc);
+    if (!pc->dtls) {
+        worker_fail(pc, "DTLS error");
+        return false;
+    }
+    return true;
+}
+
 static void ice_state(void *user, sy_ice_state st)
 {
     sy_pc *pc = user;
@@ -747,17 +773,8 @@ static void ice_state(void *user, sy_ice_state st)
     }
     if (st == SY_ICE_CONNECTED) {
         sy_ice_selected_pair(pc->ice, pc->selected_pair, sizeof(pc->selected_pair));
-        if (!pc->dtls) {
-            const char *fps[SY_SDP_MAX_FINGERPRINTS];
-            for (size_t i = 0; i < pc->n_remote_fingerprints; i++) fps[i] = pc->remote_fingerprints[i];
-            pc->dtls = sy_dtls_new(pc->dtls_client ? SY_DTLS_CLIENT : SY_DTLS_SERVER, fps,
-                                   pc->n_remote_fingerprints, dtls_send, dtls_data, pc);
-            if (!pc->dtls) {
-                worker_fail(pc, "DTLS error");
-                return;
-            }
-            sy_dtls_start(pc->dtls);
-        }
+        bool fresh = !pc->dtls;
+        if (ensure_dtls(pc) && fresh && pc->dtls_client) sy_dtls_start(pc->dtls);
     }
 }
 
@@ -773,6 +790,15 @@ static void tick(uv_timer_t *t)
     if (!pc->webrtc_up) return;
     uint64_t now = now_us();
     pc->ticks++;
+    /* Consent (RFC 7675): a peer that sent nothing authenticated for 30 s has withdrawn
+     * it (browsers send RTCP every few seconds while a call is up). libnice's own
+     * consent check gives up after 10 s, so it is off and this one counts. */
+    if (config->ice_consent_freshness && pc->last_auth_rx_us &&
+        now - pc->last_auth_rx_us > PC_CONSENT_TIMEOUT_US) {
+        SY_INFO("Handle %" PRIu64 ": consent lost (nothing authenticated for 30 s)", pc->handle->id);
+        worker_fail(pc, "ICE failed");
+        return;
+    }
     uint64_t limit = (uint64_t)(config->no_media_timer > 0 ? config->no_media_timer : 1) * 1000000;
     for (int i = 0; i < pc->n_media; i++) {
         pc_media *m = &pc->media[i];
@@ -825,7 +851,7 @@ static int ensure_ice(sy_pc *pc, bool controlling)
         .port_max = (uint16_t)config->rtp_port_max,
         .stun_server = config->stun_server,
         .nat_1_1_ip = config->nat_1_1_mapping,
-        .consent_freshness = config->ice_consent_freshness,
+        .consent_freshness = false, /* see PC_CONSENT_TIMEOUT_US */
     };
     sy_ice_callbacks cb = {pc, ice_candidate, ice_gathered, ice_state, ice_recv};
     pc->controlling = ic.controlling;

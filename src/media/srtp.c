@@ -38,7 +38,10 @@ int sy_srtp_global_init(void)
     return 0;
 }
 
-void sy_srtp_global_cleanup(void) { srtp_shutdown(); }
+void sy_srtp_global_cleanup(void)
+{
+    srtp_shutdown();
+}
 
 /* The libsrtp crypto policies of a DTLS-SRTP profile (RFC 5764 4.1.2, RFC 7714 14.2). */
 static int set_policy(srtp_policy_t *p, sy_srtp_profile profile)
@@ -116,11 +119,15 @@ void sy_srtp_free(sy_srtp *s)
 static int map_status(srtp_err_status_t st)
 {
     switch (st) {
-    case srtp_err_status_ok: return 0;
-    case srtp_err_status_auth_fail: return SY_SRTP_E_AUTH;
+    case srtp_err_status_ok:
+        return 0;
+    case srtp_err_status_auth_fail:
+        return SY_SRTP_E_AUTH;
     case srtp_err_status_replay_fail:
-    case srtp_err_status_replay_old: return SY_SRTP_E_REPLAY;
-    default: return SY_SRTP_E_OTHER;
+    case srtp_err_status_replay_old:
+        return SY_SRTP_E_REPLAY;
+    default:
+        return SY_SRTP_E_OTHER;
     }
 }
 
