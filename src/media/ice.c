@@ -47,13 +47,13 @@ struct sy_ice {
     guint stream;
     sy_ice_callbacks cb;
     sy_ice_state state;
-    bool dead;            /* sy_ice_free was called: no more callbacks */
-    bool gathering;       /* sy_ice_gather was called */
-    bool remote_creds;    /* remote credentials set for the current session */
-    bool allow_loopback;  /* we gather on a loopback address ourselves */
-    unsigned n_remote;    /* remote candidates accepted in this session */
-    char *nat_1_1_ip;     /* advertised instead of host addresses of its family, or NULL */
-    int nat_ip_version;   /* 4 or 6 */
+    bool dead;           /* sy_ice_free was called: no more callbacks */
+    bool gathering;      /* sy_ice_gather was called */
+    bool remote_creds;   /* remote credentials set for the current session */
+    bool allow_loopback; /* we gather on a loopback address ourselves */
+    unsigned n_remote;   /* remote candidates accepted in this session */
+    char *nat_1_1_ip;    /* advertised instead of host addresses of its family, or NULL */
+    int nat_ip_version;  /* 4 or 6 */
     char ufrag[MAX_CREDENTIAL_LEN + 1];
     char pwd[MAX_CREDENTIAL_LEN + 1];
 };
@@ -66,13 +66,20 @@ static __thread int callback_depth;
 static const char *nice_state_name(guint state)
 {
     switch (state) {
-    case NICE_COMPONENT_STATE_DISCONNECTED: return "disconnected";
-    case NICE_COMPONENT_STATE_GATHERING: return "gathering";
-    case NICE_COMPONENT_STATE_CONNECTING: return "connecting";
-    case NICE_COMPONENT_STATE_CONNECTED: return "connected";
-    case NICE_COMPONENT_STATE_READY: return "ready";
-    case NICE_COMPONENT_STATE_FAILED: return "failed";
-    default: return "?";
+    case NICE_COMPONENT_STATE_DISCONNECTED:
+        return "disconnected";
+    case NICE_COMPONENT_STATE_GATHERING:
+        return "gathering";
+    case NICE_COMPONENT_STATE_CONNECTING:
+        return "connecting";
+    case NICE_COMPONENT_STATE_CONNECTED:
+        return "connected";
+    case NICE_COMPONENT_STATE_READY:
+        return "ready";
+    case NICE_COMPONENT_STATE_FAILED:
+        return "failed";
+    default:
+        return "?";
     }
 }
 
@@ -131,8 +138,7 @@ static int parse_host_port(const char *s, char *host, size_t host_len, unsigned 
 
 static bool is_loopback(const NiceAddress *a)
 {
-    if (a->s.addr.sa_family == AF_INET)
-        return (ntohl(a->s.ip4.sin_addr.s_addr) >> 24) == 127;
+    if (a->s.addr.sa_family == AF_INET) return (ntohl(a->s.ip4.sin_addr.s_addr) >> 24) == 127;
     if (a->s.addr.sa_family == AF_INET6) return IN6_IS_ADDR_LOOPBACK(&a->s.ip6.sin6_addr);
     return false;
 }
@@ -144,18 +150,18 @@ static bool remote_address_allowed(const sy_ice *ice, const NiceAddress *a)
     if (nice_address_get_port(a) == 0) return false;
     if (a->s.addr.sa_family == AF_INET) {
         uint32_t ip = ntohl(a->s.ip4.sin_addr.s_addr);
-        if ((ip >> 24) == 0) return false;                /* 0.0.0.0/8 "this network" */
-        if ((ip >> 28) == 0xe) return false;              /* 224.0.0.0/4 multicast */
-        if ((ip >> 28) == 0xf) return false;              /* 240.0.0.0/4, 255.255.255.255 */
-        if ((ip >> 16) == 0xa9fe) return false;           /* 169.254.0.0/16 (metadata) */
+        if ((ip >> 24) == 0) return false;                 /* 0.0.0.0/8 "this network" */
+        if ((ip >> 28) == 0xe) return false;               /* 224.0.0.0/4 multicast */
+        if ((ip >> 28) == 0xf) return false;               /* 240.0.0.0/4, 255.255.255.255 */
+        if ((ip >> 16) == 0xa9fe) return false;            /* 169.254.0.0/16 (metadata) */
         if ((ip >> 24) == 127) return ice->allow_loopback; /* 127.0.0.0/8 */
         return true;
     }
     if (a->s.addr.sa_family == AF_INET6) {
         const struct in6_addr *ip = &a->s.ip6.sin6_addr;
         if (IN6_IS_ADDR_LOOPBACK(ip)) return ice->allow_loopback;
-        if (IN6_IS_ADDR_UNSPECIFIED(ip) || IN6_IS_ADDR_MULTICAST(ip) ||
-            IN6_IS_ADDR_LINKLOCAL(ip) || IN6_IS_ADDR_V4MAPPED(ip) || IN6_IS_ADDR_V4COMPAT(ip))
+        if (IN6_IS_ADDR_UNSPECIFIED(ip) || IN6_IS_ADDR_MULTICAST(ip) || IN6_IS_ADDR_LINKLOCAL(ip) ||
+            IN6_IS_ADDR_V4MAPPED(ip) || IN6_IS_ADDR_V4COMPAT(ip))
             return false;
         return true;
     }
@@ -225,19 +231,28 @@ static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer data)
     callback_depth--;
 }
 
-static void on_component_state(NiceAgent *agent, guint stream_id, guint component_id,
-                               guint state, gpointer data)
+static void on_component_state(NiceAgent *agent, guint stream_id, guint component_id, guint state,
+                               gpointer data)
 {
     sy_ice *ice = data;
     if (ice->dead || stream_id != ice->stream) return;
     SY_VERB("ice %p: libnice state %s", (void *)ice, nice_state_name(state));
     switch (state) {
-    case NICE_COMPONENT_STATE_GATHERING: set_state(ice, SY_ICE_GATHERING); break;
-    case NICE_COMPONENT_STATE_CONNECTING: set_state(ice, SY_ICE_CHECKING); break;
+    case NICE_COMPONENT_STATE_GATHERING:
+        set_state(ice, SY_ICE_GATHERING);
+        break;
+    case NICE_COMPONENT_STATE_CONNECTING:
+        set_state(ice, SY_ICE_CHECKING);
+        break;
     case NICE_COMPONENT_STATE_CONNECTED: /* fall through */
-    case NICE_COMPONENT_STATE_READY: set_state(ice, SY_ICE_CONNECTED); break;
-    case NICE_COMPONENT_STATE_FAILED: set_state(ice, SY_ICE_FAILED); break;
-    default: break; /* DISCONNECTED: nothing to report */
+    case NICE_COMPONENT_STATE_READY:
+        set_state(ice, SY_ICE_CONNECTED);
+        break;
+    case NICE_COMPONENT_STATE_FAILED:
+        set_state(ice, SY_ICE_FAILED);
+        break;
+    default:
+        break; /* DISCONNECTED: nothing to report */
     }
 }
 
@@ -364,8 +379,7 @@ sy_ice *sy_ice_new(sy_worker *worker, const sy_ice_config *cfg, const sy_ice_cal
 
     ice->stream = nice_agent_add_stream(ice->agent, 1);
     if (!ice->stream) goto fail;
-    if ((cfg->port_min || cfg->port_max) &&
-        (cfg->port_min == 0 || cfg->port_max < cfg->port_min)) {
+    if ((cfg->port_min || cfg->port_max) && (cfg->port_min == 0 || cfg->port_max < cfg->port_min)) {
         SY_ERROR("ice: bad port range %u-%u", cfg->port_min, cfg->port_max);
         goto fail;
     }
@@ -399,9 +413,11 @@ void sy_ice_free(sy_ice *ice)
     /* Outside any GLib dispatch and any callback of ours, nothing of libnice is on the
      * stack: release now. Otherwise on the next loop turn. */
     if (callback_depth == 0 && g_main_current_source() == NULL) {
+        SY_DEBUG("ice %p: released now", (void *)ice);
         teardown(ice);
         return;
     }
+    SY_DEBUG("ice %p: released on the next loop turn", (void *)ice);
     if (sy_worker_post(ice->worker, teardown_task, ice) == 0) return;
     /* The worker is stopping (no more tasks). A GLib dispatch only runs in the loop's
      * check phase, and the stop task runs in a later poll phase: a zero timer fires in
@@ -486,7 +502,8 @@ int sy_ice_restart(sy_ice *ice)
      * again, then gathering-done, as a fresh gathering would. */
     if (ice->gathering) {
         GSList *cands = nice_agent_get_local_candidates(ice->agent, ice->stream, COMPONENT_ID);
-        for (GSList *l = cands; l; l = l->next) on_new_candidate(ice->agent, l->data, ice);
+        for (GSList *l = cands; l; l = l->next)
+            on_new_candidate(ice->agent, l->data, ice);
         g_slist_free_full(cands, (GDestroyNotify)nice_candidate_free);
         on_gathering_done(ice->agent, ice->stream, ice);
     }
@@ -502,10 +519,12 @@ static int screen_candidate(const char *line, char *addr, size_t addr_len, long 
     const char *tok[6];
     size_t len[6];
     for (int i = 0; i < 6; i++) {
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
         if (!*p) return -1;
         tok[i] = p;
-        while (*p && *p != ' ') p++;
+        while (*p && *p != ' ')
+            p++;
         len[i] = (size_t)(p - tok[i]);
     }
     if (len[4] == 0 || len[4] >= addr_len) return -1;
@@ -514,6 +533,9 @@ static int screen_candidate(const char *line, char *addr, size_t addr_len, long 
     char *end;
     *component = strtol(tok[1], &end, 10);
     if (end != tok[1] + len[1]) return -1;
+    /* libnice would truncate a port above 65535 to 16 bits. */
+    long port = strtol(tok[5], &end, 10);
+    if (end != tok[5] + len[5] || port < 1 || port > 65535) return -1;
     *udp = len[2] == 3 && strncasecmp(tok[2], "udp", 3) == 0;
     return 0;
 }
@@ -534,9 +556,10 @@ int sy_ice_add_remote_candidate(sy_ice *ice, const char *candidate)
     bool udp;
     if (screen_candidate(candidate, addr, sizeof(addr), &component, &udp) != 0) return -1;
     size_t alen = strlen(addr);
-    if (alen > 6 && strcasecmp(addr + alen - 6, ".local") == 0) return 1; /* mDNS: no lookup */
-    if (!udp) return 1;               /* ICE-TCP is off */
-    if (component != COMPONENT_ID) return 1; /* rtcp-mux is mandatory: no RTCP component */
+    /* Ignored: mDNS names (never looked up), TCP (ICE-TCP is off), and an RTCP component
+     * (rtcp-mux is mandatory). */
+    if (alen > 6 && strcasecmp(addr + alen - 6, ".local") == 0) return 1;
+    if (!udp || component != COMPONENT_ID) return 1;
     if (ice->n_remote >= SY_ICE_MAX_REMOTE_CANDIDATES) {
         SY_WARN("ice %p: more than %d remote candidates, ignoring the rest", (void *)ice,
                 SY_ICE_MAX_REMOTE_CANDIDATES);

@@ -26,7 +26,7 @@ typedef enum sy_ice_state {
     SY_ICE_GATHERING,
     SY_ICE_CHECKING,
     SY_ICE_CONNECTED, /* a pair is selected (may still be improving) */
-    SY_ICE_FAILED,
+    SY_ICE_FAILED,    /* checks failed or consent lost; sticks until sy_ice_restart */
     SY_ICE_CLOSED,
 } sy_ice_state;
 
@@ -36,9 +36,11 @@ typedef struct sy_ice_config {
     const char *const *local_ips; /* addresses to gather on; NULL: all but loopback */
     size_t n_local_ips;
     uint16_t port_min, port_max; /* 0,0: any */
-    const char *stun_server; /* "host:port" or NULL */
+    const char *stun_server; /* "ip:port", "[ipv6]:port" or "ip" (numeric: resolve names at
+                              * configuration load; port 3478 by default), or NULL */
     const char *nat_1_1_ip;  /* public address to advertise instead, or NULL */
-    bool consent_freshness;  /* RFC 7675: fail 30 s after consent is lost */
+    bool consent_freshness;  /* RFC 7675: FAILED when consent is lost (libnice 0.1.21:
+                              * 10 s after the last check response; RFC bound 30 s) */
 } sy_ice_config;
 
 typedef struct sy_ice_callbacks {
@@ -61,14 +63,20 @@ void sy_ice_free(sy_ice *ice);
 /* Our credentials (valid after sy_ice_new). */
 const char *sy_ice_local_ufrag(const sy_ice *ice);
 const char *sy_ice_local_pwd(const sy_ice *ice);
-/* Starts gathering. Returns 0 or -1. */
+/* Starts gathering. Returns 0 or -1. Host candidates are reported before it returns
+ * (inside the call), and so is gathering_done when no STUN server is configured. */
 int sy_ice_gather(sy_ice *ice);
 /* The remote credentials from the SDP. Changing them later is an ICE restart
  * (sy_ice_restart generates new local credentials). */
 int sy_ice_set_remote_credentials(sy_ice *ice, const char *ufrag, const char *pwd);
+/* New local credentials, remote candidates forgotten; the local candidates (which are
+ * kept) and gathering_done are reported again before it returns. */
 int sy_ice_restart(sy_ice *ice);
-/* A remote candidate "candidate:..." (with or without "a="). .local (mDNS) candidates
- * are ignored (returns 1). Returns 0 if added, negative if invalid. */
+/* A remote candidate "candidate:..." (with or without "a="), after the remote
+ * credentials. .local (mDNS) candidates are ignored without any lookup, as are TCP and
+ * component-2 candidates (returns 1). Returns 0 if added, negative if invalid or refused
+ * (host name, unspecified/multicast/broadcast/link-local address, loopback unless we
+ * gather on loopback, more than 64 per ICE session). */
 int sy_ice_add_remote_candidate(sy_ice *ice, const char *candidate);
 /* No more remote candidates. */
 void sy_ice_remote_gathering_done(sy_ice *ice);

@@ -723,6 +723,8 @@ static void ice_recv(void *user, uint8_t *buf, size_t len)
          * address that passed a connectivity check. */
         if (!pc->dtls && (!pc->have_remote || pc->dtls_client || !ensure_dtls(pc))) break;
         dtls_check(pc, sy_dtls_incoming(pc->dtls, buf, len));
+        /* DTLS records (SCTP data later) count as signs of life for consent too. */
+        if (pc->webrtc_up && !pc->closed) pc->last_auth_rx_us = now_us();
         break;
     case SY_PKT_RTP: on_rtp(pc, buf, len); break;
     case SY_PKT_RTCP: on_rtcp(pc, buf, len); break;
