@@ -87,6 +87,24 @@ async function start() {
   }
 }
 
+// An ICE restart: new credentials on both sides, same DTLS association.
+async function restartIce() {
+  const pc = state.pc;
+  pc.restartIce();
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise((r) => {
+    if (pc.iceGatheringState === 'complete') return r();
+    pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r();
+    setTimeout(r, 2000);
+  });
+  const ev = await send({ janus: 'message', session_id: state.session, handle_id: state.handle,
+                          body: { audio: $('audio').checked, video: $('video').checked },
+                          jsep: { type: 'offer', sdp: pc.localDescription.sdp } });
+  await pc.setRemoteDescription(ev.jsep);
+  return ev.jsep.sdp;
+}
+state.restartIce = restartIce;
+
 async function stop() {
   clearInterval(state.keepalive);
   if (state.pc) state.pc.close();

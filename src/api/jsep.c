@@ -69,7 +69,23 @@ static void on_media(sy_plugin_handle *h, const char *mid, bool video, bool rece
     send_to_handle_session(h, m);
 }
 
+static void on_trickle(sy_plugin_handle *h, const char *mid, const char *candidate)
+{
+    json_t *m = handle_message_new(h, "trickle");
+    json_t *c = json_object();
+    if (candidate) {
+        json_object_set_new(c, "sdpMid", json_string(mid ? mid : "0"));
+        json_object_set_new(c, "sdpMLineIndex", json_integer(0));
+        json_object_set_new(c, "candidate", json_string(candidate));
+    } else {
+        json_object_set_new(c, "completed", json_true());
+    }
+    json_object_set_new(m, "candidate", c);
+    send_to_handle_session(h, m);
+}
+
 static const sy_pc_events pc_events = {
+    .trickle = on_trickle,
     .local_sdp_ready = on_local_sdp,
     .webrtcup = on_webrtcup,
     .hangup = on_hangup,
@@ -95,8 +111,10 @@ void sy_handle_send_jsep_event(sy_plugin_handle *h, json_t *msg)
         send_to_handle_session(h, msg);
         return;
     }
+    bool restart = json_is_true(json_object_get(jsep, "restart"));
+    json_object_del(jsep, "restart"); /* the client gets type and sdp (and e2ee) */
     char *text = strdup(sdp);
-    sy_pc_set_local(h->pc, text, offer, msg);
+    sy_pc_set_local(h->pc, text, offer, restart, msg);
     free(text);
 }
 

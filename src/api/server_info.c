@@ -71,12 +71,12 @@ json_t *sy_server_info(const char *transaction)
                                                                          : "Switchyard"));
     json_object_set_new(m, "local-ip", json_string("127.0.0.1"));
     json_object_set_new(m, "ipv6", json_false());
-    json_object_set_new(m, "ice-lite", json_false());
+    json_object_set_new(m, "ice-lite", json_boolean(cfg->ice_lite));
     json_object_set_new(m, "ice-tcp", json_false());
-    json_object_set_new(m, "ice-consent-freshness", json_true());
+    json_object_set_new(m, "ice-consent-freshness", json_boolean(cfg->ice_consent_freshness));
     json_object_set_new(m, "ice-keepalive-conncheck", json_false());
     json_object_set_new(m, "hangup-on-failed", json_true());
-    json_object_set_new(m, "full-trickle", json_false());
+    json_object_set_new(m, "full-trickle", json_boolean(cfg->full_trickle));
     json_object_set_new(m, "mdns-enabled", json_false());
     json_object_set_new(m, "min-nack-queue", json_integer(200));
     json_object_set_new(m, "nack-optimizations", json_false());

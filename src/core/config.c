@@ -182,6 +182,7 @@ static const key_spec core_media[] = {
 };
 static const key_spec core_nat[] = {
     KBOOL("ice_lite", ice_lite),
+    KBOOL("full_trickle", full_trickle),
     KBOOL("ice_consent_freshness", ice_consent_freshness),
     KSTR("ice_ips", K_OPTSTR, ice_ips),
     KSTR("stun_server", K_OPTSTR, stun_server),

@@ -96,12 +96,16 @@ struct sy_pc {
     uv_timer_t *tick; /* DTLS timeouts, no-media timer */
     bool closed, controlling, dtls_client, webrtc_up, gathered;
     bool have_remote;
+    bool local_sent;   /* our SDP went out: later candidates are trickled (full_trickle) */
+    char first_mid[SY_SDP_MID_MAX + 1];
+    char remote_ufrag[SY_SDP_ICE_MAX + 1];
     char *remote_fingerprints[SY_SDP_MAX_FINGERPRINTS];
     size_t n_remote_fingerprints;
     char *local_candidates[PC_MAX_CANDIDATES];
     size_t n_local_candidates;
     sy_sdp *pending_local; /* plugin SDP waiting for gathering */
     bool pending_offer;
+    bool pending_restart;
     json_t *pending_event;
     sy_sdp_setup remote_setup;
     int n_media;
@@ -137,7 +141,7 @@ typedef struct main_call {
     json_t *event;
     char *sdp;
     char *error;
-    int kind; /* 0 hangup, 1 webrtcup, 2 media, 3 local sdp */
+    int kind; /* 0 hangup, 1 webrtcup, 2 media, 3 local sdp, 4 trickle */
 } main_call;
 
 static void worker_free_pc(sy_worker *w, void *arg);
@@ -167,6 +171,9 @@ static void main_dispatch(void *arg)
         if (current) events->local_sdp_ready(h, c->event, c->sdp, c->error);
         else json_decref(c->event);
         c->sdp = NULL;
+        break;
+    case 4:
+        if (current) events->trickle(h, c->mid, c->sdp);
         break;
     }
     free(c->reason);
@@ -736,17 +743,33 @@ static void ice_recv(void *user, uint8_t *buf, size_t len)
 
 static void build_local_sdp(sy_pc *pc);
 
+static void trickle_to_main(sy_pc *pc, const char *candidate)
+{
+    main_call *c = calloc(1, sizeof(*c));
+    c->mid = strdup(pc->first_mid);
+    c->sdp = candidate ? strdup(candidate) : NULL;
+    to_main(pc, 4, c);
+}
+
+static void clear_local_candidates(sy_pc *pc)
+{
+    for (size_t i = 0; i < pc->n_local_candidates; i++) free(pc->local_candidates[i]);
+    pc->n_local_candidates = 0;
+}
+
 static void ice_candidate(void *user, const char *candidate)
 {
     sy_pc *pc = user;
     if (pc->n_local_candidates < PC_MAX_CANDIDATES)
         pc->local_candidates[pc->n_local_candidates++] = strdup(candidate);
+    if (config->full_trickle && pc->local_sent) trickle_to_main(pc, candidate);
 }
 
 static void ice_gathered(void *user)
 {
     sy_pc *pc = user;
     pc->gathered = true;
+    if (config->full_trickle && pc->local_sent) trickle_to_main(pc, NULL);
     if (pc->pending_local) build_local_sdp(pc);
 }
 
@@ -868,6 +891,15 @@ static int ensure_ice(sy_pc *pc, bool controlling)
 
 /* ---- descriptions ---- */
 
+/* New local credentials; candidates are reported again inside sy_ice_restart. */
+static void ice_restart(sy_pc *pc)
+{
+    clear_local_candidates(pc);
+    pc->gathered = false;
+    pc->local_sent = false;
+    if (sy_ice_restart(pc->ice) < 0) worker_fail(pc, "ICE failed");
+}
+
 typedef struct remote_task {
     sy_pc *pc;
     sy_sdp_info info;
@@ -904,16 +936,26 @@ static void worker_set_remote(sy_worker *w, void *arg)
         worker_fail(pc, "ICE gathering error");
         goto done;
     }
+    /* New remote credentials on a live connection: the client restarts ICE. */
+    if (pc->have_remote && pc->remote_ufrag[0] && strcmp(pc->remote_ufrag, tag->ice_ufrag) != 0) {
+        SY_VERB("Handle %" PRIu64 ": ICE restart (client offer)", pc->handle->id);
+        ice_restart(pc);
+        if (pc->closed) goto done;
+    }
+    snprintf(pc->remote_ufrag, sizeof(pc->remote_ufrag), "%s", tag->ice_ufrag);
     pc->remote_setup = tag->setup;
     /* Answering an actpass offer we take the DTLS server role (a=setup:passive) unless
      * configured otherwise: the server picks the SRTP profile, and ours prefers
      * AEAD_AES_128_GCM (browsers as servers pick AES_CM_128_HMAC_SHA1_80, ~5x dearer).
      * DTLS is only accepted from the ICE-validated address either way. */
-    if (t->is_offer)
+    if (pc->dtls) {
+        /* A renegotiation keeps the DTLS association and its roles (RFC 8842 5.5). */
+    } else if (t->is_offer) {
         pc->dtls_client = tag->setup == SY_SDP_SETUP_PASSIVE ||
                           (tag->setup == SY_SDP_SETUP_ACTPASS && config->dtls_answer_active);
-    else
+    } else {
         pc->dtls_client = tag->setup == SY_SDP_SETUP_PASSIVE;
+    }
     for (size_t i = 0; i < pc->n_remote_fingerprints; i++) free(pc->remote_fingerprints[i]);
     pc->n_remote_fingerprints = 0;
     for (size_t i = 0; i < tag->n_fingerprints && i < SY_SDP_MAX_FINGERPRINTS; i++) {
@@ -988,8 +1030,10 @@ typedef struct local_task {
     sy_pc *pc;
     sy_sdp *sdp;
     bool is_offer;
+    bool restart;
     json_t *event;
 } local_task;
+
 
 static void build_local_sdp(sy_pc *pc)
 {
@@ -1005,8 +1049,9 @@ static void build_local_sdp(sy_pc *pc)
         .ice_pwd = sy_ice_local_pwd(pc->ice),
         .ice_lite = config->ice_lite,
         .fingerprint = sy_dtls_local_fingerprint(),
-        .candidates = (const char *const *)pc->local_candidates,
-        .n_candidates = pc->n_local_candidates,
+        .candidates = config->full_trickle ? NULL : (const char *const *)pc->local_candidates,
+        .n_candidates = config->full_trickle ? 0 : pc->n_local_candidates,
+        .trickle_more = config->full_trickle,
     };
     main_call *c = calloc(1, sizeof(*c));
     c->event = event;
@@ -1016,8 +1061,18 @@ static void build_local_sdp(sy_pc *pc)
     } else {
         c->error = strdup(err);
     }
+    for (size_t i = 0; i < sdp->n_media && !pc->first_mid[0]; i++) {
+        const char *mid = sy_sdp_attr_value(&sdp->media[i].sec, "mid");
+        if (mid && sdp->media[i].port) snprintf(pc->first_mid, sizeof(pc->first_mid), "%s", mid);
+    }
     sy_sdp_free(sdp);
     to_main(pc, 3, c);
+    if (config->full_trickle) {
+        /* The SDP goes first (to_main is FIFO), then every candidate we have. */
+        for (size_t i = 0; i < pc->n_local_candidates; i++) trickle_to_main(pc, pc->local_candidates[i]);
+        if (pc->gathered) trickle_to_main(pc, NULL);
+    }
+    pc->local_sent = true;
 }
 
 static void worker_set_local(sy_worker *w, void *arg)
@@ -1037,7 +1092,17 @@ static void worker_set_local(sy_worker *w, void *arg)
         free(t);
         return;
     }
-    if (t->is_offer) pc->dtls_client = false; /* actpass: the answer decides */
+    if (t->is_offer && !pc->srtp) pc->dtls_client = false; /* actpass: the answer decides */
+    if (t->restart && pc->have_remote) {
+        SY_VERB("Handle %" PRIu64 ": ICE restart (server offer)", pc->handle->id);
+        ice_restart(pc);
+        if (pc->closed) {
+            sy_sdp_free(t->sdp);
+            json_decref(t->event);
+            free(t);
+            return;
+        }
+    }
     /* Our SSRC per sending m-line, announced in the SDP. */
     sy_sdp_info info;
     char err[128];
@@ -1121,7 +1186,7 @@ int sy_pc_set_remote(sy_pc *pc, const char *text, bool is_offer, char *err, size
     return 0;
 }
 
-int sy_pc_set_local(sy_pc *pc, const char *text, bool is_offer, json_t *event)
+int sy_pc_set_local(sy_pc *pc, const char *text, bool is_offer, bool restart, json_t *event)
 {
     char err[256];
     sy_sdp *sdp = NULL;
@@ -1134,6 +1199,7 @@ int sy_pc_set_local(sy_pc *pc, const char *text, bool is_offer, json_t *event)
     t->pc = pc;
     t->sdp = sdp;
     t->is_offer = is_offer;
+    t->restart = restart;
     t->event = event;
     if (sy_worker_post(pc->worker, worker_set_local, t) < 0) {
         sy_sdp_free(sdp);

@@ -33,6 +33,8 @@ typedef struct sy_pc_events {
     void (*hangup)(sy_plugin_handle *h, const char *reason);
     /* "media" event: receiving or not on an m-line. */
     void (*media)(sy_plugin_handle *h, const char *mid, bool video, bool receiving);
+    /* full_trickle: one of our candidates ("candidate:..."), or NULL when complete. */
+    void (*trickle)(sy_plugin_handle *h, const char *mid, const char *candidate);
 } sy_pc_events;
 
 /* Process-wide setup (DTLS certificate, SRTP). Main thread. */
@@ -45,8 +47,9 @@ sy_pc *sy_pc_new(sy_plugin_handle *h);
  * controlled); otherwise it answers our offer. Returns 0, or -1 with err filled. */
 int sy_pc_set_remote(sy_pc *pc, const char *sdp, bool is_offer, char *err, size_t errlen);
 /* The plugin's anonymous SDP for an event it pushed; the core completes it once
- * gathering is done and calls local_sdp_ready(h, event, sdp). event is stolen. */
-int sy_pc_set_local(sy_pc *pc, const char *sdp, bool is_offer, json_t *event);
+ * gathering is done and calls local_sdp_ready(h, event, sdp). event is stolen.
+ * restart: an ICE restart (new local credentials) before the SDP is completed. */
+int sy_pc_set_local(sy_pc *pc, const char *sdp, bool is_offer, bool restart, json_t *event);
 /* A trickled remote candidate ("candidate:..." or NULL for end-of-candidates). */
 void sy_pc_add_remote_candidate(sy_pc *pc, const char *candidate);
 /* Closes and releases the PC: after this returns no plugin callback runs for it.

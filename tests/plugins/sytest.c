@@ -11,12 +11,17 @@
  *   "events"  -> ack, then body.count (1..100) unsolicited events {"sytest":"event","seq":i}
  *   "error"   -> plugin error "sytest error" (Janus error 462)
  *   "end"     -> ack, then the plugin ends the handle (client gets "detached")
+ *   "offer"   -> ack, then an event {"sytest":"offer"} with a server offer (Opus + VP8
+ *                with rtx, sendrecv): the client answers with any request carrying a
+ *                jsep answer; media that arrives is echoed back (relay_rtp)
  *   other     -> success {"sytest":"error","error_code":499,"error":"unknown request"}
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocol/sdp.h"
+#include "protocol/sdp_build.h"
 #include "switchyard/plugin.h"
 
 typedef struct job {
@@ -155,6 +160,30 @@ static sy_plugin_result sytest_handle_message(sy_plugin_handle *h, const char *t
     } else if (!strcmp(request, "error")) {
         res.type = SY_PLUGIN_ERROR;
         res.text = "sytest error";
+    } else if (!strcmp(request, "offer")) {
+        static const sy_sdp_extmap_spec ext[] = {{1, "urn:ietf:params:rtp-hdrext:sdes:mid"}};
+        sy_sdp_offer_media media[2] = {
+            {.type = SY_SDP_AUDIO, .mid = "a", .direction = SY_SDP_SENDRECV, .codec = SY_CODEC_OPUS,
+             .pt = 111, .extmaps = ext, .n_extmaps = 1},
+            {.type = SY_SDP_VIDEO, .mid = "v", .direction = SY_SDP_SENDRECV, .codec = SY_CODEC_VP8,
+             .pt = 96, .rtx_pt = 97, .extmaps = ext, .n_extmaps = 1},
+        };
+        sy_sdp_offer_opts opts = {.sess_id = core->random_id(), .sess_version = 1, .media = media,
+                                  .n_media = 2};
+        sy_sdp *offer = NULL;
+        char err[128];
+        if (sy_sdp_generate_offer(&opts, &offer, err, sizeof(err)) < 0) {
+            res.type = SY_PLUGIN_ERROR;
+            res.text = "cannot build an offer";
+            return res;
+        }
+        size_t len = 0;
+        char *text = sy_sdp_write(offer, &len);
+        sy_sdp_free(offer);
+        json_t *jo = json_pack("{s:s,s:s}", "type", "offer", "sdp", text);
+        free(text);
+        enqueue(h, tr, json_pack("{s:s}", "sytest", "offer"), jo, 0);
+        res.type = SY_PLUGIN_OK_WAIT;
     } else if (!strcmp(request, "end")) {
         enqueue(h, NULL, NULL, NULL, 1);
         res.type = SY_PLUGIN_OK_WAIT;
@@ -163,6 +192,16 @@ static sy_plugin_result sytest_handle_message(sy_plugin_handle *h, const char *t
                                 "unknown request");
     }
     return res;
+}
+
+/* Media: echo what arrives (server-offer tests). */
+static void sytest_incoming_rtp(sy_plugin_handle *h, sy_rtp_packet *pkt) { core->relay_rtp(h, pkt); }
+
+static void sytest_hangup_media(sy_plugin_handle *h)
+{
+    json_t *ev = json_pack("{s:s}", "sytest", "hangup");
+    core->push_event(h, NULL, ev, NULL);
+    json_decref(ev);
 }
 
 static json_t *sytest_handle_admin_message(json_t *request)
@@ -191,6 +230,8 @@ static const sy_plugin sytest = {
     .handle_admin_message = sytest_handle_admin_message,
     .destroy_session = sytest_destroy_session,
     .query_session = sytest_query_session,
+    .incoming_rtp = sytest_incoming_rtp,
+    .hangup_media = sytest_hangup_media,
 };
 
 __attribute__((visibility("default"))) const sy_plugin *switchyard_plugin_create(void)

@@ -32,6 +32,27 @@ async function openEcho(extraArgs = []) {
 
 suite.after(async () => { if (browser) await browser.close(); });
 
+suite.test('an ICE restart gets new server credentials and media keeps flowing', async () => {
+  const page = await openEcho();
+  await page.click('#start');
+  await waitFor(async () => {
+    const s = await page.evaluate(() => window.syEcho.stats || null);
+    return s && s['frames decoded'] > 10;
+  }, 20000, 'first echoed frames', 250);
+  const before = await page.evaluate(() => window.syEcho.pc.remoteDescription.sdp);
+  const after = await page.evaluate(() => window.syEcho.restartIce());
+  const ufrag = (sdp) => /a=ice-ufrag:(\S+)/.exec(sdp)[1];
+  assert.notEqual(ufrag(after), ufrag(before), 'the server kept its ICE credentials');
+  assert.equal(/a=fingerprint:(.+)/.exec(after)[1], /a=fingerprint:(.+)/.exec(before)[1]);
+  const decoded = await page.evaluate(() => window.syEcho.stats['frames decoded']);
+  await waitFor(async () => {
+    const st = await page.evaluate(() => [window.syEcho.pc.iceConnectionState, window.syEcho.stats['frames decoded']]);
+    return (st[0] === 'connected' || st[0] === 'completed') && st[1] > decoded + 30;
+  }, 20000, 'frames after the restart', 250);
+  await page.click('#stop');
+  await page.close();
+}, { timeout: 60000 * TIME_FACTOR });
+
 suite.test('echoed video decodes at the sent resolution, audio comes back, SRTP is GCM', async () => {
   const page = await openEcho();
   await page.click('#start');
