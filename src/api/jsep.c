@@ -84,7 +84,19 @@ static void on_trickle(sy_plugin_handle *h, const char *mid, const char *candida
     send_to_handle_session(h, m);
 }
 
+static void on_slowlink(sy_plugin_handle *h, const char *mid, bool video, bool uplink,
+                        uint32_t lost)
+{
+    json_t *m = handle_message_new(h, "slowlink");
+    json_object_set_new(m, "mid", json_string(mid));
+    json_object_set_new(m, "media", json_string(video ? "video" : "audio"));
+    json_object_set_new(m, "uplink", json_boolean(uplink));
+    json_object_set_new(m, "lost", json_integer(lost));
+    send_to_handle_session(h, m);
+}
+
 static const sy_pc_events pc_events = {
+    .slowlink = on_slowlink,
     .trickle = on_trickle,
     .local_sdp_ready = on_local_sdp,
     .webrtcup = on_webrtcup,

@@ -178,6 +178,7 @@ static const key_spec core_media[] = {
     KINT("rtp_port_max", rtp_port_max, 0, 65535),
     KINT("no_media_timer", no_media_timer, 0, 3600),
     KBOOL("dtls_answer_active", dtls_answer_active),
+    KINT("slowlink_threshold", slowlink_threshold, 0, 100000),
     KEND,
 };
 static const key_spec core_nat[] = {

@@ -66,6 +66,7 @@ typedef struct sy_config {
     char *stun_server;              /* "host:port" or NULL */
     char *nat_1_1_mapping;          /* public address advertised instead, or NULL */
     int no_media_timer;             /* seconds without media before "media" receiving=false */
+    int slowlink_threshold;         /* lost packets per second for a "slowlink" event; 0: off */
     bool dtls_answer_active;        /* answer a=setup:active (DTLS client); default false:
                                      * passive, so that we pick the SRTP profile (GCM) */      /* NULL: none (refused on a non-loopback admin listener) */
 

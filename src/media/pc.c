@@ -80,6 +80,9 @@ typedef struct pc_media {
     uint16_t rtx_seq;
     uint32_t clock_rate;
     uint32_t sent_packets, sent_octets, last_ts;
+    /* slowlink: losses in the current second, each way, and when we last told */
+    uint32_t lost_in_window, nacked_in_window;
+    uint64_t slowlink_at_us[2];
     uint64_t last_send_us;
     bool receiving;
     uint64_t last_rx_us, last_pli_us;
@@ -141,7 +144,8 @@ typedef struct main_call {
     json_t *event;
     char *sdp;
     char *error;
-    int kind; /* 0 hangup, 1 webrtcup, 2 media, 3 local sdp, 4 trickle */
+    int kind; /* 0 hangup, 1 webrtcup, 2 media, 3 local sdp, 4 trickle, 5 slowlink */
+    uint32_t lost;
 } main_call;
 
 static void worker_free_pc(sy_worker *w, void *arg);
@@ -174,6 +178,9 @@ static void main_dispatch(void *arg)
         break;
     case 4:
         if (current) events->trickle(h, c->mid, c->sdp);
+        break;
+    case 5:
+        if (current) events->slowlink(h, c->mid, c->video, c->receiving, c->lost);
         break;
     }
     free(c->reason);
@@ -379,16 +386,20 @@ static size_t unwrap_rtx(pc_media *m, int layer, uint8_t *buf, const sy_rtp_head
     return len;
 }
 
-static void rx_count(pc_rx *rx, uint16_t seq)
+/* Returns how many packets this one shows missing (a gap after the highest). */
+static uint32_t rx_count(pc_rx *rx, uint16_t seq)
 {
     int64_t ext = sy_seq_unroll(&rx->seq, seq);
+    uint32_t gap = 0;
     if (!rx->started) {
         rx->started = true;
         rx->base_seq = rx->max_seq = ext;
     } else if (ext > rx->max_seq) {
+        if (ext - rx->max_seq > 1 && ext - rx->max_seq < 1000) gap = (uint32_t)(ext - rx->max_seq - 1);
         rx->max_seq = ext;
     }
     rx->received++;
+    return gap;
 }
 
 static void on_rtp(sy_pc *pc, uint8_t *buf, size_t len)
@@ -436,7 +447,7 @@ static void on_rtp(sy_pc *pc, uint8_t *buf, size_t len)
     sy_video_codec codec = (sy_video_codec)m->codec_of_pt[hdr.payload_type];
     bool keyframe = codec != SY_VIDEO_NONE &&
                     sy_rtp_payload_is_keyframe(codec, buf + hdr.payload_offset, hdr.payload_len);
-    rx_count(rx, hdr.seq);
+    if (!is_rtx) m->lost_in_window += rx_count(rx, hdr.seq);
     if (rx->nack) {
         unsigned f = sy_nack_gen_on_packet(rx->nack, hdr.seq, keyframe, now / 1000);
         if (f & SY_NACK_GEN_MISSING) send_nacks(pc, m, layer, now);
@@ -539,6 +550,7 @@ static void rtcp_consume(sy_pc *pc, const uint8_t *buf, size_t len)
             if (sy_rtcp_read_fb(&p, &fb) < 0) continue;
             pc_media *m = media_by_local_ssrc(pc, fb.media_ssrc);
             int n = m ? sy_rtcp_read_nack(&fb, seqs, PC_MAX_NACKS) : 0;
+            if (n > 0) m->nacked_in_window += (uint32_t)n;
             for (int i = 0; i < n; i++) resend(pc, m, seqs[i], fb.sender_ssrc, now);
         }
         for (int b = 0; b < nb; b++) {
@@ -803,6 +815,30 @@ static void ice_state(void *user, sy_ice_state st)
     }
 }
 
+/* Once a second: "slowlink" when losses pass the threshold, at most every 5 s per
+ * direction and m-line. Incoming losses are gaps we saw (uplink=false); outgoing ones
+ * are what the peer NACKed (uplink=true: we are having trouble sending to it). */
+static void check_slowlink(sy_pc *pc, uint64_t now)
+{
+    uint32_t threshold = (uint32_t)config->slowlink_threshold;
+    for (int i = 0; i < pc->n_media; i++) {
+        pc_media *m = &pc->media[i];
+        uint32_t counts[2] = {m->lost_in_window, m->nacked_in_window};
+        m->lost_in_window = m->nacked_in_window = 0;
+        for (int up = 0; up < 2 && threshold; up++) {
+            if (counts[up] < threshold) continue;
+            if (m->slowlink_at_us[up] && now - m->slowlink_at_us[up] < 5000000) continue;
+            m->slowlink_at_us[up] = now;
+            main_call *c = calloc(1, sizeof(*c));
+            c->mid = strdup(m->mid);
+            c->video = m->video;
+            c->receiving = up == 1; /* carries "uplink" */
+            c->lost = counts[up];
+            to_main(pc, 5, c);
+        }
+    }
+}
+
 static void tick(uv_timer_t *t)
 {
     sy_pc *pc = t->data;
@@ -832,7 +868,10 @@ static void tick(uv_timer_t *t)
             if (m->rx[k].nack && sy_nack_gen_missing(m->rx[k].nack)) send_nacks(pc, m, k, now);
     }
     if (pc->twcc && pc->ticks % PC_TWCC_TICKS == 0) send_twcc(pc);
-    if (pc->ticks % PC_REPORT_TICKS == 0) send_reports(pc, now);
+    if (pc->ticks % PC_REPORT_TICKS == 0) {
+        send_reports(pc, now);
+        check_slowlink(pc, now);
+    }
 }
 
 /* Addresses to gather on: configured, else every non-loopback IPv4, else 127.0.0.1. */

@@ -32,6 +32,9 @@ aiortc.codecs.HEADER_EXTENSIONS["video"] = [
 
 ECHO = "janus.plugin.echotest"
 SERVER = sy.Server("echotest")
+# slowlink events at the first lost packet in a second.
+LOSSY = sy.Server("echotest_slowlink", files={"switchyard.jcfg": {"media": {"slowlink_threshold": 1}}},
+                  ws={"ws_port": 8190}, http={"port": 8090}, http_admin={"admin_port": 7090})
 BITS = 10
 BLOCK = 40
 
@@ -236,16 +239,21 @@ async def test_losses_are_repaired_with_nack_and_rtx():
     info = {}
 
     async def read_info(s, h):
-        r = await SERVER.admin({"janus": "handle_info", "session_id": s, "handle_id": h})
+        r = await LOSSY.admin({"janus": "handle_info", "session_id": s, "handle_id": h})
         assert r.get("janus") == "success", r
         info.update(r["info"]["webrtc"] or {})
 
     lossy = Lossy()
     try:
-        async with SERVER.ws() as c:
-            counts, audio, _ = await echo_call(c, seconds=5.0, during=read_info)
+        async with LOSSY.ws() as c:
+            counts, audio, (s, h) = await echo_call(c, seconds=5.0, during=read_info)
+            slow = [m for m in c.msgs if m.get("janus") == "slowlink" and m.get("sender") == h]
     finally:
         lossy.restore()
+    print(f"  slowlink events: {[(m['media'], m['uplink'], m['lost']) for m in slow]}")
+    assert any(m["media"] == "video" and m["uplink"] is False and m["lost"] >= 1 for m in slow), slow
+    for m in slow:
+        assert m["session_id"] == s and isinstance(m["mid"], str), m
     print(f"  dropped {lossy.dropped_out} sent / {lossy.dropped_in} received video packets; "
           f"server: {info.get('nacks-sent')} NACKs sent, {info.get('retransmitted')} "
           f"retransmitted, rtt {info.get('rtt-ms')} ms, {len(counts)} frames read")
