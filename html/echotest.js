@@ -63,7 +63,18 @@ async function start() {
     state.handle = (await send({ janus: 'attach', session_id: state.session, plugin: 'janus.plugin.echotest' })).data.id;
     const pc = new RTCPeerConnection();
     state.pc = pc;
-    for (const track of stream.getTracks()) pc.addTrack(track, stream);
+    for (const track of stream.getTracks()) {
+      if (track.kind === 'video' && $('simulcast').checked) {
+        // Three layers, listed high to low (Janus's default rid order).
+        pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream], sendEncodings: [
+          { rid: 'h', maxBitrate: 1200000 },
+          { rid: 'm', maxBitrate: 400000, scaleResolutionDownBy: 2 },
+          { rid: 'l', maxBitrate: 150000, scaleResolutionDownBy: 4 },
+        ] });
+      } else {
+        pc.addTrack(track, stream);
+      }
+    }
     pc.ontrack = (e) => { $('remote').srcObject = e.streams[0] || new MediaStream([e.track]); };
     await pc.setLocalDescription(await pc.createOffer());
     // Half trickle: wait for our candidates, then send one complete offer.
@@ -72,7 +83,8 @@ async function start() {
       pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r();
       setTimeout(r, 2000);
     });
-    const body = { audio: $('audio').checked, video: $('video').checked };
+    const body = { audio: $('audio').checked, video: $('video').checked,
+                   substream: Number($('substream').value) };
     const bitrate = Number($('bitrate').value) * 1000;
     if (bitrate > 0) body.bitrate = bitrate;
     const ev = await send({ janus: 'message', session_id: state.session, handle_id: state.handle,
@@ -119,7 +131,7 @@ async function stop() {
 async function configure() {
   if (!state.handle) return;
   const body = { audio: $('audio').checked, video: $('video').checked,
-                 bitrate: Number($('bitrate').value) * 1000 };
+                 bitrate: Number($('bitrate').value) * 1000, substream: Number($('substream').value) };
   await send({ janus: 'message', session_id: state.session, handle_id: state.handle, body }).catch(() => {});
 }
 
@@ -166,7 +178,7 @@ async function refreshStats() {
 
 $('start').onclick = start;
 $('stop').onclick = stop;
-for (const id of ['audio', 'video', 'bitrate']) $(id).onchange = configure;
+for (const id of ['audio', 'video', 'bitrate', 'substream']) $(id).onchange = configure;
 setInterval(refreshStats, 1000);
 window.addEventListener('beforeunload', () => {
   if (state.session) state.ws?.send(JSON.stringify({ janus: 'destroy', session_id: state.session, transaction: tx() }));

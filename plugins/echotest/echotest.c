@@ -19,7 +19,9 @@
 
 #include "protocol/sdp.h"
 #include "protocol/sdp_build.h"
+#include "protocol/rtp.h"
 #include "protocol/sdp_codec.h"
+#include "protocol/simulcast.h"
 #include "switchyard/plugin.h"
 
 #define ECHO_ERROR_NO_MESSAGE 411
@@ -34,6 +36,12 @@ typedef struct echo_session {
     atomic_uint bitrate;   /* 0: no cap */
     atomic_int substream;  /* simulcast layer to echo */
     atomic_int temporal;
+    atomic_int fallback_us;
+    char videocodec[16];   /* answered video codec, for simulcast events (main thread) */
+    /* media worker only: */
+    sy_simulcast sim;
+    sy_rtp_rewriter video_out;
+    int applied_substream, applied_temporal;
     atomic_bool remb_now;   /* bitrate changed: send REMB with the next feedback */
     unsigned rtcp_count;    /* media worker only */
     atomic_bool has_pc;
@@ -66,6 +74,10 @@ static int echo_create_session(sy_plugin_handle *h)
     atomic_init(&s->video, true);
     atomic_init(&s->substream, 2);
     atomic_init(&s->temporal, 2);
+    sy_simulcast_init(&s->sim, 2, 2, 0);
+    sy_rtp_rewriter_init(&s->video_out, 90000);
+    s->applied_substream = 2;
+    s->applied_temporal = 2;
     core->set_plugin_data(h, s);
     return 0;
 }
@@ -187,7 +199,8 @@ static sy_plugin_result echo_handle_message(sy_plugin_handle *h, const char *tr,
     if ((v = json_object_get(body, "audio"))) atomic_store(&s->audio, json_is_true(v));
     if ((v = json_object_get(body, "video"))) atomic_store(&s->video, json_is_true(v));
     if ((v = json_object_get(body, "substream"))) atomic_store(&s->substream, (int)json_integer_value(v) > 2 ? 2 : (int)json_integer_value(v));
-    if ((v = json_object_get(body, "temporal"))) atomic_store(&s->temporal, (int)json_integer_value(v));
+    if ((v = json_object_get(body, "temporal"))) atomic_store(&s->temporal, (int)json_integer_value(v) > 2 ? 2 : (int)json_integer_value(v));
+    if ((v = json_object_get(body, "fallback"))) atomic_store(&s->fallback_us, (int)json_integer_value(v));
     if ((v = json_object_get(body, "bitrate"))) {
         json_int_t b = json_integer_value(v);
         atomic_store(&s->bitrate, b > UINT32_MAX ? UINT32_MAX : (unsigned)b);
@@ -211,6 +224,16 @@ static sy_plugin_result echo_handle_message(sy_plugin_handle *h, const char *tr,
             snprintf(msg, sizeof(msg), "Error generating the answer: %s", err);
             push_error(h, tr, ECHO_ERROR_INVALID_SDP, msg);
             return res;
+        }
+        /* Remember the answered video codec (the first rtpmap of the video m-line). */
+        const char *mv = strstr(sdp, "m=video");
+        const char *rm = mv ? strstr(mv, "a=rtpmap:") : NULL;
+        const char *sp = rm ? strchr(rm, ' ') : NULL;
+        if (sp) {
+            size_t n = strcspn(sp + 1, "/\r\n");
+            if (n >= sizeof(s->videocodec)) n = sizeof(s->videocodec) - 1;
+            for (size_t i = 0; i < n; i++) s->videocodec[i] = (char)(sp[1 + i] | 0x20);
+            s->videocodec[n] = '\0';
         }
         answer = json_pack("{s:s,s:s}", "type", "answer", "sdp", sdp);
         free(sdp);
@@ -236,7 +259,37 @@ static void echo_incoming_rtp(sy_plugin_handle *h, sy_rtp_packet *pkt)
     echo_session *s = core->get_plugin_data(h);
     if (!s) return;
     if (pkt->video ? !atomic_load(&s->video) : !atomic_load(&s->audio)) return;
-    if (pkt->substream >= 0 && pkt->substream != atomic_load(&s->substream)) return;
+    if (pkt->substream < 0) {
+        core->relay_rtp(h, pkt);
+        return;
+    }
+    /* Simulcast: echo one layer, switching on key frames, as one continuous stream. */
+    int target = atomic_load(&s->substream), temporal = atomic_load(&s->temporal);
+    if (target != s->applied_substream || temporal != s->applied_temporal) {
+        sy_simulcast_set_target(&s->sim, target, temporal);
+        s->applied_substream = target;
+        s->applied_temporal = temporal;
+    }
+    int fallback = atomic_load(&s->fallback_us);
+    s->sim.fallback_us = fallback > 0 ? (uint64_t)fallback : 250000;
+    sy_rtp_header hdr;
+    int tid = -1;
+    if (sy_rtp_parse(pkt->data, pkt->len, &hdr) == 0)
+        tid = sy_vp8_temporal_id(pkt->data + hdr.payload_offset, hdr.payload_len);
+    unsigned f = sy_simulcast_process(&s->sim, pkt->substream, pkt->keyframe, tid, pkt->arrival_us);
+    if (f & SY_SIMULCAST_NEED_KEYFRAME) core->send_pli(h, pkt->mindex);
+    if (f & SY_SIMULCAST_SWITCHED) {
+        json_t *ev = json_pack("{s:s,s:s,s:i,s:i}", "echotest", "event", "videocodec", s->videocodec,
+                               "substream", s->sim.substream, "temporal", s->sim.temporal);
+        core->push_event(h, NULL, ev, NULL);
+        json_decref(ev);
+    }
+    if (!(f & SY_SIMULCAST_FORWARD)) return;
+    uint16_t seq;
+    uint32_t ts;
+    sy_rtp_rewriter_map(&s->video_out, pkt->ssrc, pkt->seq, pkt->timestamp, pkt->arrival_us, &seq, &ts);
+    sy_rtp_set_seq(pkt->data, pkt->len, seq);
+    sy_rtp_set_timestamp(pkt->data, pkt->len, ts);
     core->relay_rtp(h, pkt);
 }
 

@@ -465,7 +465,9 @@ static void on_rtp(sy_pc *pc, uint8_t *buf, size_t len)
         .timestamp = hdr.timestamp,
         .pt = hdr.payload_type,
         .marker = hdr.marker,
-        .substream = (m->n_rids > 1 || m->remote_ssrc[1]) ? layer : -1,
+        /* 0 is the lowest quality: rids are listed high to low (rid_order "hml", what
+         * janus.js and Chromium pages send), SIM groups low to high. */
+        .substream = m->n_rids > 1 ? m->n_rids - 1 - layer : (m->remote_ssrc[1] ? layer : -1),
         .audio_level = (ev.present & SY_RTP_EXT_AUDIO_LEVEL) ? ev.audio_level : -1,
         .voice_activity = ev.voice_activity,
         .keyframe = keyframe,

@@ -32,6 +32,23 @@ async function openEcho(extraArgs = []) {
 
 suite.after(async () => { if (browser) await browser.close(); });
 
+suite.test('simulcast: the chosen layer comes back and switching it changes the decoded size', async () => {
+  const page = await openEcho();
+  await page.check('#simulcast');
+  await page.click('#start');
+  const width = async () => page.evaluate(() => Number((window.syEcho.stats?.resolution || '0x0').split('x')[0]));
+  await waitFor(async () => (await width()) >= 640, 20000, 'the high layer (640 wide) echoed', 250);
+  await page.selectOption('#substream', '0');
+  await waitFor(async () => { const w = await width(); return w > 0 && w <= 320; }, 20000,
+                'a lower layer after choosing "low"', 250);
+  await page.selectOption('#substream', '2');
+  await waitFor(async () => (await width()) >= 640, 20000, 'the high layer again', 250);
+  const frames = await page.evaluate(() => window.syEcho.stats['frames decoded']);
+  assert.ok(frames > 30, `frames decoded: ${frames}`);
+  await page.click('#stop');
+  await page.close();
+}, { timeout: 90000 * TIME_FACTOR });
+
 suite.test('an ICE restart gets new server credentials and media keeps flowing', async () => {
   const page = await openEcho();
   await page.click('#start');

@@ -1,0 +1,105 @@
+#include "protocol/simulcast.h"
+
+void sy_simulcast_init(sy_simulcast *s, int substream_target, int temporal_target, uint64_t fallback_us)
+{
+    *s = (sy_simulcast){0};
+    s->substream = -1;
+    s->fallback_us = fallback_us ? fallback_us : 250000;
+    sy_simulcast_set_target(s, substream_target, temporal_target);
+    s->temporal = s->temporal_target;
+}
+
+static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+void sy_simulcast_set_target(sy_simulcast *s, int substream_target, int temporal_target)
+{
+    s->substream_target = clamp(substream_target, 0, SY_SIMULCAST_LAYERS - 1);
+    s->temporal_target = clamp(temporal_target, 0, 2);
+    s->temporal = s->temporal_target;
+}
+
+static bool alive(const sy_simulcast *s, int layer, uint64_t now)
+{
+    return s->last_seen_us[layer] && now - s->last_seen_us[layer] < s->fallback_us;
+}
+
+unsigned sy_simulcast_process(sy_simulcast *s, int substream, bool keyframe, int temporal_id,
+                              uint64_t now)
+{
+    if (substream < 0 || substream >= SY_SIMULCAST_LAYERS) return 0;
+    s->last_seen_us[substream] = now;
+    unsigned out = 0;
+    /* Where we want to be: the target; if it is silent, the best lower layer still
+     * sending; if none is, the nearest higher one. */
+    int want = s->substream_target;
+    if (!alive(s, want, now)) {
+        int w = want - 1;
+        while (w >= 0 && !alive(s, w, now)) w--;
+        if (w < 0) {
+            w = want + 1;
+            while (w < SY_SIMULCAST_LAYERS && !alive(s, w, now)) w++;
+        }
+        if (w >= 0 && w < SY_SIMULCAST_LAYERS) want = w;
+    }
+    if (substream == want && substream != s->substream) {
+        if (keyframe) {
+            s->substream = substream;
+            out |= SY_SIMULCAST_SWITCHED;
+        } else {
+            out |= SY_SIMULCAST_NEED_KEYFRAME;
+        }
+    }
+    if (substream != s->substream) return out;
+    if (temporal_id > s->temporal) return out;
+    return out | SY_SIMULCAST_FORWARD;
+}
+
+int sy_vp8_temporal_id(const uint8_t *p, size_t len)
+{
+    if (len < 2 || !(p[0] & 0x80)) return -1;
+    uint8_t x = p[1];
+    size_t off = 2;
+    if (x & 0x80) {
+        if (off >= len) return -1;
+        off += (p[off] & 0x80) ? 2 : 1;
+    }
+    if (x & 0x40) off++;
+    if (!(x & 0x20) || off >= len) return -1; /* T: TID present */
+    return p[off] >> 6;
+}
+
+void sy_rtp_rewriter_init(sy_rtp_rewriter *r, uint32_t clock_rate)
+{
+    *r = (sy_rtp_rewriter){0};
+    r->clock_rate = clock_rate ? clock_rate : 90000;
+}
+
+void sy_rtp_rewriter_map(sy_rtp_rewriter *r, uint32_t ssrc_in, uint16_t seq_in, uint32_t ts_in,
+                         uint64_t now_us, uint16_t *seq_out, uint32_t *ts_out)
+{
+    if (!r->started || ssrc_in != r->ssrc_in) {
+        uint16_t next_seq = r->started ? (uint16_t)(r->last_seq_out + 1) : seq_in;
+        uint32_t next_ts = ts_in;
+        if (r->started) {
+            uint64_t gap_us = now_us > r->last_out_us ? now_us - r->last_out_us : 0;
+            uint32_t ticks = (uint32_t)(gap_us * r->clock_rate / 1000000);
+            next_ts = r->last_ts_out + (ticks ? ticks : 1);
+        }
+        r->started = true;
+        r->ssrc_in = ssrc_in;
+        r->seq_base_in = seq_in;
+        r->seq_base_out = next_seq;
+        r->ts_base_in = ts_in;
+        r->ts_base_out = next_ts;
+    }
+    uint16_t seq = (uint16_t)(r->seq_base_out + (uint16_t)(seq_in - r->seq_base_in));
+    uint32_t ts = r->ts_base_out + (ts_in - r->ts_base_in);
+    /* Only the newest packet moves the continuation point (retransmissions may be older). */
+    if ((int16_t)(seq - r->last_seq_out) > 0 || r->last_out_us == 0) {
+        r->last_seq_out = seq;
+        r->last_ts_out = ts;
+        r->last_out_us = now_us;
+    }
+    *seq_out = seq;
+    *ts_out = ts;
+}

@@ -1,0 +1,67 @@
+/*
+ * Simulcast layer selection and the sequence/timestamp continuity a receiver needs
+ * when the forwarded source changes (a layer switch, or a switch of publisher).
+ * Pure code: the caller passes packet facts and the time.
+ *
+ * sy_simulcast decides, per incoming packet of any layer, whether to forward it:
+ *   - only the current substream (spatial layer) is forwarded;
+ *   - a switch to the target happens on a key frame of the target layer;
+ *   - when the current layer sends nothing for fallback_us, it falls back to the
+ *     best lower layer that is still sending (on its next key frame);
+ *   - VP8 temporal layers above the target temporal id are dropped.
+ * sy_rtp_rewriter maps (ssrc, seq, ts) of whatever is forwarded into one continuous
+ * outgoing stream.
+ */
+#ifndef SY_PROTOCOL_SIMULCAST_H
+#define SY_PROTOCOL_SIMULCAST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SY_SIMULCAST_LAYERS 3
+
+typedef struct sy_simulcast {
+    int substream;          /* layer being forwarded, -1 before the first key frame */
+    int substream_target;   /* wanted layer, 0 (lowest) .. 2 */
+    int temporal;           /* highest temporal id forwarded */
+    int temporal_target;
+    uint64_t fallback_us;   /* silence of the current layer before falling back */
+    uint64_t last_seen_us[SY_SIMULCAST_LAYERS];
+} sy_simulcast;
+
+/* Target: highest layer, all temporal layers; fallback_us 0 gives 250 ms (Janus). */
+void sy_simulcast_init(sy_simulcast *s, int substream_target, int temporal_target, uint64_t fallback_us);
+void sy_simulcast_set_target(sy_simulcast *s, int substream_target, int temporal_target);
+
+enum {
+    SY_SIMULCAST_FORWARD = 1 << 0,
+    SY_SIMULCAST_SWITCHED = 1 << 1,  /* the substream changed with this packet */
+    SY_SIMULCAST_NEED_KEYFRAME = 1 << 2, /* waiting for a key frame: ask the sender */
+};
+
+/* One packet of layer `substream` (0..2) arriving at now_us; keyframe: it starts a
+ * key frame; temporal_id: its VP8/VP9 TID, or -1 when unknown. Returns SY_SIMULCAST_*. */
+unsigned sy_simulcast_process(sy_simulcast *s, int substream, bool keyframe, int temporal_id,
+                              uint64_t now_us);
+
+/* The VP8 payload descriptor's temporal layer id (TID), or -1 when absent/truncated. */
+int sy_vp8_temporal_id(const uint8_t *payload, size_t len);
+
+typedef struct sy_rtp_rewriter {
+    bool started;
+    uint32_t ssrc_in;     /* source being forwarded */
+    uint16_t seq_base_in, seq_base_out, last_seq_out;
+    uint32_t ts_base_in, ts_base_out, last_ts_out;
+    uint64_t last_out_us;
+    uint32_t clock_rate;  /* for the timestamp gap across a switch */
+} sy_rtp_rewriter;
+
+void sy_rtp_rewriter_init(sy_rtp_rewriter *r, uint32_t clock_rate);
+/* Maps one forwarded packet. A new ssrc_in starts a new mapping that continues the
+ * outgoing sequence (+1) and timestamp (+ the wall time since the last packet, at
+ * least one 90 kHz tick). Returns the outgoing seq and ts. */
+void sy_rtp_rewriter_map(sy_rtp_rewriter *r, uint32_t ssrc_in, uint16_t seq_in, uint32_t ts_in,
+                         uint64_t now_us, uint16_t *seq_out, uint32_t *ts_out);
+
+#endif
