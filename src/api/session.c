@@ -12,6 +12,7 @@
 #include "api/errors.h"
 #include "api/ids.h"
 #include "core/log.h"
+#include "core/workers.h"
 #include "media/pc.h"
 
 sy_config *sy_api_config;
@@ -101,6 +102,7 @@ sy_plugin_handle *sy_handle_create(sy_session *s, const sy_plugin *plugin, const
     h->token = token ? strdup(token) : NULL;
     h->created_us = g_get_monotonic_time();
     h->pending_candidates = g_queue_new();
+    h->worker_hint = -1;
     /* Visible before create_session so that a plugin may push events from it. */
     g_hash_table_insert(s->handles, &h->id, h);
     int rc = plugin->create_session(h);
@@ -420,6 +422,41 @@ static void core_close_pc(sy_plugin_handle *h)
     if (h && !atomic_load(&h->destroyed)) post_task(TASK_CLOSE_PC, h, NULL);
 }
 
+static int core_worker_count(void) { return sy_workers_count(); }
+
+static int core_set_media_worker(sy_plugin_handle *h, int index)
+{
+    if (!h || h->pc || index < 0 || index >= sy_workers_count()) return -1;
+    h->worker_hint = index;
+    return 0;
+}
+
+typedef struct worker_call {
+    void (*fn)(void *);
+    void *arg;
+} worker_call;
+
+static void run_worker_call(sy_worker *w, void *arg)
+{
+    worker_call *c = arg;
+    c->fn(c->arg);
+    free(c);
+}
+
+static int core_run_on_worker(int index, void (*fn)(void *), void *arg)
+{
+    sy_worker *w = (index >= 0 && index < sy_workers_count()) ? sy_worker_get(index) : NULL;
+    if (!w || !fn) return -1;
+    worker_call *c = malloc(sizeof(*c));
+    c->fn = fn;
+    c->arg = arg;
+    if (sy_worker_post(w, run_worker_call, c) < 0) {
+        free(c);
+        return -1;
+    }
+    return 0;
+}
+
 static void core_set_plugin_data(sy_plugin_handle *h, void *data) { h->plugin_data = data; }
 static void *core_get_plugin_data(sy_plugin_handle *h) { return h->plugin_data; }
 static uint64_t core_handle_id(const sy_plugin_handle *h) { return h->id; }
@@ -442,6 +479,9 @@ static const sy_core_api core_api = {
     .send_pli = sy_pc_send_pli,
     .send_remb = sy_pc_send_remb,
     .close_pc = core_close_pc,
+    .worker_count = core_worker_count,
+    .set_media_worker = core_set_media_worker,
+    .run_on_worker = core_run_on_worker,
 };
 
 const sy_core_api *sy_core_api_get(void) { return &core_api; }

@@ -40,6 +40,7 @@ struct sy_plugin_handle {
     /* The peer connection (media/pc.h): set and cleared on the main thread, read on
      * its media worker (see pc.c for why that is safe). */
     struct sy_pc *_Atomic pc;
+    int worker_hint; /* media worker for the PC chosen by the plugin, -1: least loaded */
 };
 
 struct sy_session {

@@ -1192,7 +1192,7 @@ sy_pc *sy_pc_new(sy_plugin_handle *h)
     sy_pc *pc = calloc(1, sizeof(*pc));
     sy_handle_ref(h);
     pc->handle = h;
-    pc->worker = sy_worker_least_loaded();
+    pc->worker = h->worker_hint >= 0 ? sy_worker_get(h->worker_hint) : sy_worker_least_loaded();
     if (!pc->worker) {
         sy_handle_unref(h);
         free(pc);
@@ -1363,30 +1363,50 @@ static sy_pc *worker_pc(sy_plugin_handle *h)
 int sy_pc_relay_rtp(sy_plugin_handle *h, const sy_rtp_packet *pkt)
 {
     sy_pc *pc = worker_pc(h);
-    if (!pc || !pkt || pkt->len < 12 || pkt->len + SY_SRTP_MAX_TRAILER > sizeof(pc->out)) return -1;
+    if (!pc || !pkt || pkt->len < 12 || pkt->len + 64 + SY_SRTP_MAX_TRAILER > sizeof(pc->out))
+        return -1;
     pc_media *m = media_at(pc, pkt->mindex);
-    if (!m || !m->local_ssrc) return -1;
-    memcpy(pc->out, pkt->data, pkt->len);
-    sy_rtp_set_ssrc(pc->out, pkt->len, m->local_ssrc);
+    sy_rtp_header in;
+    if (!m || !m->local_ssrc || sy_rtp_parse(pkt->data, pkt->len, &in) < 0) return -1;
+    /* A fresh header: the plugin's seq, timestamp, pt and marker, our SSRC, no CSRCs,
+     * and the extensions this peer negotiated, with its ids: our mid for the m-line,
+     * our transport-wide sequence, the audio level the packet came with. */
+    sy_rtp_fields f = {
+        .marker = in.marker,
+        .payload_type = in.payload_type,
+        .seq = in.seq,
+        .timestamp = in.timestamp,
+        .ssrc = m->local_ssrc,
+    };
+    sy_rtp_ext_elem ext[3];
+    size_t n_ext = 0;
+    uint8_t twcc[2], level[1];
+    if (pc->ext.mid && m->mid[0])
+        ext[n_ext++] = (sy_rtp_ext_elem){pc->ext.mid, (uint8_t)strlen(m->mid), (const uint8_t *)m->mid};
     if (pc->ext.twcc) {
-        sy_rtp_header hdr;
-        if (sy_rtp_parse(pc->out, pkt->len, &hdr) == 0 && hdr.has_extension)
-            sy_rtp_ext_write_twcc(pc->out, pkt->len, &hdr, pc->ext.twcc, pc->twcc_seq++);
+        twcc[0] = (uint8_t)(pc->twcc_seq >> 8);
+        twcc[1] = (uint8_t)pc->twcc_seq;
+        pc->twcc_seq++;
+        ext[n_ext++] = (sy_rtp_ext_elem){pc->ext.twcc, 2, twcc};
     }
+    if (pc->ext.audio_level && !m->video && pkt->audio_level >= 0) {
+        level[0] = (uint8_t)((pkt->voice_activity ? 0x80 : 0) | (pkt->audio_level & 0x7F));
+        ext[n_ext++] = (sy_rtp_ext_elem){pc->ext.audio_level, 1, level};
+    }
+    int off = sy_rtp_write_header_ext(pc->out, sizeof(pc->out), &f, ext, n_ext);
+    if (off < 0 || (size_t)off + in.payload_len + SY_SRTP_MAX_TRAILER > sizeof(pc->out)) return -1;
+    memcpy(pc->out + off, pkt->data + in.payload_offset, in.payload_len);
+    size_t len = (size_t)off + in.payload_len;
     uint64_t now = now_us();
-    /* The plugin may have rewritten seq and timestamp in the packet: read them there. */
-    uint16_t seq = (uint16_t)(pc->out[2] << 8 | pc->out[3]);
-    uint32_t ts = (uint32_t)pc->out[4] << 24 | (uint32_t)pc->out[5] << 16 |
-                  (uint32_t)pc->out[6] << 8 | pc->out[7];
-    if (m->history) sy_nack_history_put(m->history, seq, pc->out, pkt->len, now / 1000);
-    size_t n = pkt->len;
+    if (m->history) sy_nack_history_put(m->history, in.seq, pc->out, len, now / 1000);
+    size_t n = len;
     if (sy_srtp_protect_rtp(pc->srtp, pc->out, &n) < 0) return -1;
     if (sy_ice_send(pc->ice, pc->out, n) < 0) return -1;
     m->packets_out++;
-    m->bytes_out += pkt->len;
+    m->bytes_out += len;
     m->sent_packets++;
-    m->sent_octets += (uint32_t)pkt->len;
-    m->last_ts = ts;
+    m->sent_octets += (uint32_t)in.payload_len;
+    m->last_ts = in.timestamp;
     m->last_send_us = now;
     return 0;
 }

@@ -159,6 +159,18 @@ typedef struct sy_core_api {
     /* Closes the handle's peer connection (the client gets "hangup" with reason
      * "Close PC"). Any thread. */
     void (*close_pc)(sy_plugin_handle *handle);
+
+    /* ---- media workers: where peer connections live ----
+     * A plugin that forwards between handles (VideoRoom) puts all of a room's peer
+     * connections on one worker, so that fan-out is a plain loop with no lock. */
+    /* Number of media workers (>= 1 once the server runs). Any thread. */
+    int (*worker_count)(void);
+    /* The worker (0 .. worker_count-1) the handle's peer connection will live on.
+     * Call before the handle's first JSEP; later calls fail. Main thread. 0 or -1. */
+    int (*set_media_worker)(sy_plugin_handle *handle, int index);
+    /* Runs fn(arg) on worker index, after what was posted before. Any thread. Returns
+     * 0, or -1 when the worker does not exist or is stopping (fn is not called). */
+    int (*run_on_worker)(int index, void (*fn)(void *arg), void *arg);
 } sy_core_api;
 
 typedef struct sy_plugin {
