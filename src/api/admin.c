@@ -314,12 +314,5 @@ json_t *sy_api_admin_request(sy_client *client, json_t *req, const sy_request_pa
 json_t *sy_api_admin_request_bytes(sy_client *client, const char *data, size_t len,
                                    const sy_request_path *path)
 {
-    json_error_t jerr;
-    json_t *req = sy_json_parse(data, len, (size_t)sy_api_config->json_max_depth, &jerr);
-    if (!req)
-        return sy_api_error(0, NULL, SY_ERR_INVALID_JSON, "JSON error: on line %d: %s", jerr.line,
-                            jerr.text);
-    json_t *r = sy_api_admin_request(client, req, path);
-    json_decref(req);
-    return r;
+    return sy_api_parse_and_handle(client, data, len, path, sy_api_admin_request);
 }

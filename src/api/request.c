@@ -299,17 +299,23 @@ json_t *sy_api_request(sy_client *client, json_t *req, const sy_request_path *pa
                     env.has_handle);
 }
 
-json_t *sy_api_request_bytes(sy_client *client, const char *data, size_t len,
-                             const sy_request_path *path)
+json_t *sy_api_parse_and_handle(sy_client *client, const char *data, size_t len,
+                                const sy_request_path *path, sy_request_fn handle)
 {
     json_error_t jerr;
     json_t *req = sy_json_parse(data, len, (size_t)sy_api_config->json_max_depth, &jerr);
     if (!req)
         return sy_api_error(0, NULL, SY_ERR_INVALID_JSON, "JSON error: on line %d: %s", jerr.line,
                             jerr.text);
-    json_t *r = sy_api_request(client, req, path);
+    json_t *r = handle(client, req, path);
     json_decref(req);
     return r;
+}
+
+json_t *sy_api_request_bytes(sy_client *client, const char *data, size_t len,
+                             const sy_request_path *path)
+{
+    return sy_api_parse_and_handle(client, data, len, path, sy_api_request);
 }
 
 void sy_api_handle_frame(sy_client *client, const char *data, size_t len)

@@ -45,6 +45,12 @@ typedef struct sy_envelope {
  * body and the path (457 when they conflict). NULL when valid, else the error. */
 json_t *sy_req_envelope(json_t *req, const sy_request_path *path, sy_envelope *env);
 
+/* Parses data as one JSON value (454 with jansson's position when it does not parse)
+ * and hands it to handle (the core or the admin dispatcher). */
+typedef json_t *(*sy_request_fn)(sy_client *client, json_t *req, const sy_request_path *path);
+json_t *sy_api_parse_and_handle(sy_client *client, const char *data, size_t len,
+                                const sy_request_path *path, sy_request_fn handle);
+
 /* The admin dispatcher (admin.c). */
 json_t *sy_api_admin_request(sy_client *client, json_t *req, const sy_request_path *path);
 

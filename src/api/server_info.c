@@ -36,6 +36,11 @@ static json_t *dependencies(void)
     /* libnice has no runtime version call; the version we were built against. */
     json_object_set_new(d, "libnice", json_string(SY_NICE_VERSION));
     json_object_set_new(d, "libsrtp", json_string(srtp_get_version_string()));
+#ifdef SY_SRTP_EVP
+    json_object_set_new(d, "srtp", json_string("switchyard (OpenSSL EVP)"));
+#else
+    json_object_set_new(d, "srtp", json_string("libsrtp2"));
+#endif
     json_object_set_new(d, "crypto", json_string(OPENSSL_VERSION_TEXT));
     json_object_set_new(d, "libuv", json_string(uv_version_string()));
     /* Debian's build reports "4.1.6-" (an empty git suffix): keep the version only. */

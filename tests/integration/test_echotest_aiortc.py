@@ -12,72 +12,16 @@ import time
 
 import sy
 
-import aioice.ice
-import aiortc.codecs
-import numpy
 from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
-from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
-from av import VideoFrame
+from aiortc.mediastreams import AudioStreamTrack
 
-# aioice skips loopback; the namespace has nothing else (testing.md).
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
-# aiortc as offerer gives video abs-send-time and audio ssrc-audio-level the same id in
-# one BUNDLE; move the video one (testing.md).
-aiortc.codecs.HEADER_EXTENSIONS["video"] = [
-    RTCRtpHeaderExtensionParameters(id=1, uri="urn:ietf:params:rtp-hdrext:sdes:mid"),
-    RTCRtpHeaderExtensionParameters(
-        id=3, uri="http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"),
-]
+from aiortc_peer import CounterTrack, read_counter
 
 ECHO = "janus.plugin.echotest"
 SERVER = sy.Server("echotest")
 # slowlink events at the first lost packet in a second.
 LOSSY = sy.Server("echotest_slowlink", files={"switchyard.jcfg": {"media": {"slowlink_threshold": 1}}},
                   ws={"ws_port": 8190}, http={"port": 8090}, http_admin={"admin_port": 7090})
-BITS = 10
-BLOCK = 40
-
-
-def block_xy(b):
-    """Top-left corner of bit b's block: two rows of five."""
-    return (b % 5) * 60 + 10, (b // 5) * 60 + 10
-
-
-class CounterTrack(VideoStreamTrack):
-    """320x240 frames whose top row of blocks spells the frame number in binary."""
-
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    async def recv(self):
-        pts, time_base = await self.next_timestamp()
-        img = numpy.full((240, 320, 3), 96, dtype=numpy.uint8)
-        n = self.count % (1 << BITS)
-        for b in range(BITS):
-            x, y = block_xy(b)
-            img[y:y + BLOCK, x:x + BLOCK] = 255 if n >> b & 1 else 0
-        self.count += 1
-        frame = VideoFrame.from_ndarray(img, format="bgr24")
-        frame.pts = pts
-        frame.time_base = time_base
-        return frame
-
-
-def read_counter(frame):
-    img = frame.to_ndarray(format="bgr24")
-    if img.shape[0] < 240 or img.shape[1] < 320:
-        return None
-    n = 0
-    for b in range(BITS):
-        x, y = block_xy(b)
-        v = img[y + BLOCK // 4:y + 3 * BLOCK // 4, x + BLOCK // 4:x + 3 * BLOCK // 4].mean()
-        if v > 175:
-            n |= 1 << b
-        elif v > 50:
-            return None  # not a clean frame (e.g. a key frame still converging)
-    return n
 
 
 async def echo_call(c, body=None, seconds=4.0, during=None):

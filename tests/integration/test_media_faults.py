@@ -22,26 +22,15 @@ import time
 import sy
 
 import aioice.ice
-import aiortc.codecs
-import numpy
 from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
+from aiortc.mediastreams import AudioStreamTrack
 from aiortc.rtcdtlstransport import RTCDtlsTransport
-from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
-from av import VideoFrame
 
-# Same setup as test_echotest_aiortc.py (testing.md): loopback gathering, extmap fix.
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
-aiortc.codecs.HEADER_EXTENSIONS["video"] = [
-    RTCRtpHeaderExtensionParameters(id=1, uri="urn:ietf:params:rtp-hdrext:sdes:mid"),
-    RTCRtpHeaderExtensionParameters(
-        id=3, uri="http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"),
-]
+from aiortc_peer import BITS, CounterTrack, read_counter  # also applies the aiortc patches
 
 ECHO = "janus.plugin.echotest"
 SRV = sy.Server("mediafaults", http_admin={"admin_http": True, "admin_ip": "127.0.0.1",
                                            "admin_port": 7088, "admin_base_path": "/admin"})
-BITS, BLOCK = 10, 40
 MARKER = b"SY-ATTACKER-PAYLOAD"
 ATTACK_SSRC = 0x5AD0BAD0
 
@@ -73,45 +62,6 @@ aioice.ice.StunProtocol.send_data = _spy_send_data
 
 def is_rtp(d):
     return len(d) >= 12 and 128 <= d[0] <= 191 and not 64 <= (d[1] & 0x7F) <= 95
-
-
-def block_xy(b):
-    return (b % 5) * 60 + 10, (b // 5) * 60 + 10
-
-
-class CounterTrack(VideoStreamTrack):
-    """320x240 frames whose blocks spell the frame number in binary."""
-
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    async def recv(self):
-        pts, time_base = await self.next_timestamp()
-        img = numpy.full((240, 320, 3), 96, dtype=numpy.uint8)
-        n = self.count % (1 << BITS)
-        for b in range(BITS):
-            x, y = block_xy(b)
-            img[y:y + BLOCK, x:x + BLOCK] = 255 if n >> b & 1 else 0
-        self.count += 1
-        frame = VideoFrame.from_ndarray(img, format="bgr24")
-        frame.pts, frame.time_base = pts, time_base
-        return frame
-
-
-def read_counter(frame):
-    img = frame.to_ndarray(format="bgr24")
-    if img.shape[0] < 240 or img.shape[1] < 320:
-        return None
-    n = 0
-    for b in range(BITS):
-        x, y = block_xy(b)
-        v = img[y + BLOCK // 4:y + 3 * BLOCK // 4, x + BLOCK // 4:x + 3 * BLOCK // 4].mean()
-        if v > 175:
-            n |= 1 << b
-        elif v > 50:
-            return None
-    return n
 
 
 class Call:

@@ -11,12 +11,10 @@ import asyncio
 
 import sy
 
-import aioice.ice
+import aiortc_peer  # noqa: F401 - aiortc set up for loopback
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 from aiortc.sdp import candidate_from_sdp
-
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
 
 FULL = sy.Server("full_ice")
 LITE = sy.Server("ice_lite", files={"switchyard.jcfg": {"nat": {"ice_lite": True}}},
