@@ -171,6 +171,15 @@ typedef struct sy_core_api {
     /* Runs fn(arg) on worker index, after what was posted before. Any thread. Returns
      * 0, or -1 when the worker does not exist or is stopping (fn is not called). */
     int (*run_on_worker)(int index, void (*fn)(void *arg), void *arg);
+
+    /* ---- data channels ----
+     * Sends a message on the handle's data channel with this label (NULL: the first
+     * channel, or a new "JanusDataChannel"), opening it (DCEP) if it does not exist yet.
+     * Returns 0; -1 when there is no SCTP association; -2 when the send buffer is full
+     * (back-pressure: retry after data_ready). The core copies buf. Media worker of the
+     * handle's peer connection (or any thread: then the message is queued to it). */
+    int (*relay_data)(sy_plugin_handle *handle, const char *label, const char *protocol,
+                      bool binary, const uint8_t *buf, size_t len);
 } sy_core_api;
 
 typedef struct sy_plugin {
@@ -219,8 +228,18 @@ typedef struct sy_plugin {
      * thread; the handle stays attached. */
     void (*hangup_media)(sy_plugin_handle *handle);
 
-    /* Reserved for later API versions (data channels). Must be zero. */
-    void *reserved[4];
+    /* ---- data channels (all optional) ----
+     * A message from the peer on a data channel: label and protocol as the channel was
+     * opened with (DCEP), binary or text. buf is valid during the call. Media worker. */
+    void (*incoming_data)(sy_plugin_handle *handle, const char *label, const char *protocol,
+                          bool binary, const uint8_t *buf, size_t len);
+    /* The data channel path is ready (the SCTP association is up), or the send buffer
+     * drained below its low-water mark after relay_data refused for back-pressure.
+     * Media worker. */
+    void (*data_ready)(sy_plugin_handle *handle);
+
+    /* Reserved for later API versions. Must be zero. */
+    void *reserved[2];
 } sy_plugin;
 
 typedef const sy_plugin *(*sy_plugin_create_fn)(void);
