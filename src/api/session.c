@@ -422,6 +422,13 @@ static void core_close_pc(sy_plugin_handle *h)
     if (h && !atomic_load(&h->destroyed)) post_task(TASK_CLOSE_PC, h, NULL);
 }
 
+/* Until the media core has SCTP (the data channel issue): no association, ever. */
+static int core_relay_data(sy_plugin_handle *h, const char *label, const char *protocol,
+                           bool binary, const uint8_t *buf, size_t len)
+{
+    return -1;
+}
+
 static int core_worker_count(void) { return sy_workers_count(); }
 
 static int core_set_media_worker(sy_plugin_handle *h, int index)
@@ -482,6 +489,7 @@ static const sy_core_api core_api = {
     .worker_count = core_worker_count,
     .set_media_worker = core_set_media_worker,
     .run_on_worker = core_run_on_worker,
+    .relay_data = core_relay_data,
 };
 
 const sy_core_api *sy_core_api_get(void) { return &core_api; }
