@@ -159,6 +159,8 @@ json_t *sy_jsep_incoming(sy_plugin_handle *h, json_t *jsep, const char *tr, json
             return sy_api_error(sid, tr, SY_ERR_WEBRTC_STATE, "No media worker available");
         created = true;
     }
+    const char *rid_order = json_string_value(json_object_get(jsep, "rid_order"));
+    sy_pc_set_rid_order_lmh(h->pc, rid_order && !strcmp(rid_order, "lmh"));
     if (sy_pc_set_remote(h->pc, sdp, offer, err, sizeof(err)) < 0) {
         if (created) sy_pc_close(h->pc, NULL);
         return sy_api_error(sid, tr, SY_ERR_JSEP_INVALID_SDP, "JSEP error: invalid SDP (%s)", err);

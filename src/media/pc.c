@@ -71,6 +71,7 @@ typedef struct pc_media {
     uint32_t remote_ssrc[PC_MAX_SSRCS]; /* signaled or learned, index = substream */
     char rids[3][SY_SDP_RID_MAX + 1];
     int n_rids;
+    bool rid_lmh; /* rids listed low to high */
     int16_t rtx_apt[128]; /* rtx pt -> media pt, -1 (what the peer sends) */
     uint8_t codec_of_pt[128]; /* sy_video_codec of the peer's payload types */
     pc_rx rx[PC_MAX_SSRCS];
@@ -99,6 +100,7 @@ struct sy_pc {
     uv_timer_t *tick; /* DTLS timeouts, no-media timer */
     bool closed, controlling, dtls_client, webrtc_up, gathered;
     bool have_remote;
+    bool rid_lmh_main; /* main thread: what the next set_remote carries */
     bool local_sent;   /* our SDP went out: later candidates are trickled (full_trickle) */
     char first_mid[SY_SDP_MID_MAX + 1];
     char remote_ufrag[SY_SDP_ICE_MAX + 1];
@@ -467,7 +469,8 @@ static void on_rtp(sy_pc *pc, uint8_t *buf, size_t len)
         .marker = hdr.marker,
         /* 0 is the lowest quality: rids are listed high to low (rid_order "hml", what
          * janus.js and Chromium pages send), SIM groups low to high. */
-        .substream = m->n_rids > 1 ? m->n_rids - 1 - layer : (m->remote_ssrc[1] ? layer : -1),
+        .substream = m->n_rids > 1 ? (m->rid_lmh ? layer : m->n_rids - 1 - layer)
+                                   : (m->remote_ssrc[1] ? layer : -1),
         .audio_level = (ev.present & SY_RTP_EXT_AUDIO_LEVEL) ? ev.audio_level : -1,
         .voice_activity = ev.voice_activity,
         .keyframe = keyframe,
@@ -945,6 +948,7 @@ typedef struct remote_task {
     sy_pc *pc;
     sy_sdp_info info;
     bool is_offer;
+    bool rid_lmh;
 } remote_task;
 
 static pc_media *media_for(sy_pc *pc, const sy_sdp_media_info *mi, int mindex)
@@ -1046,6 +1050,7 @@ static void worker_set_remote(sy_worker *w, void *arg)
             m->rx[0].rtx_ssrc = mi->rtx_ssrc;
         }
         m->n_rids = 0;
+        m->rid_lmh = t->rid_lmh;
         if (mi->has_simulcast || mi->n_rids > 0)
             for (size_t r = 0; r < mi->n_rids && m->n_rids < 3; r++)
                 if (mi->rids[r].send) snprintf(m->rids[m->n_rids++], SY_SDP_RID_MAX + 1, "%s", mi->rids[r].id);
@@ -1218,6 +1223,7 @@ int sy_pc_set_remote(sy_pc *pc, const char *text, bool is_offer, char *err, size
     }
     t->pc = pc;
     t->is_offer = is_offer;
+    t->rid_lmh = pc->rid_lmh_main;
     if (sy_worker_post(pc->worker, worker_set_remote, t) < 0) {
         sy_sdp_info_free(&t->info);
         free(t);
@@ -1316,6 +1322,8 @@ void sy_pc_close(sy_pc *pc, const char *reason)
     if (cs.was_up && reason) events->hangup(h, reason);
     if (sy_worker_post(pc->worker, worker_free_pc, pc) < 0) worker_free_pc(pc->worker, pc);
 }
+
+void sy_pc_set_rid_order_lmh(sy_pc *pc, bool lmh) { pc->rid_lmh_main = lmh; }
 
 json_t *sy_pc_info(sy_pc *pc)
 {

@@ -48,6 +48,9 @@ sy_pc *sy_pc_new(sy_plugin_handle *h);
 /* The remote description. is_offer: the peer offered (we answer: DTLS client, ICE
  * controlled); otherwise it answers our offer. Returns 0, or -1 with err filled. */
 int sy_pc_set_remote(sy_pc *pc, const char *sdp, bool is_offer, char *err, size_t errlen);
+/* jsep "rid_order": "lmh" means the client lists simulcast rids low to high (the
+ * default, "hml", high to low). Applies to later set_remote calls. Main thread. */
+void sy_pc_set_rid_order_lmh(sy_pc *pc, bool lmh);
 /* The plugin's anonymous SDP for an event it pushed; the core completes it once
  * gathering is done and calls local_sdp_ready(h, event, sdp). event is stolen.
  * restart: an ICE restart (new local credentials) before the SDP is completed. */
