@@ -56,6 +56,11 @@ struct sy_ice {
     int nat_ip_version;  /* 4 or 6 */
     char ufrag[MAX_CREDENTIAL_LEN + 1];
     char pwd[MAX_CREDENTIAL_LEN + 1];
+    /* The selected pair's UDP socket (owned by libnice) and remote address: packets go
+     * out with one sendto, without nice_agent_send's agent lock. -1: use libnice. */
+    int send_fd;
+    struct sockaddr_storage send_to;
+    socklen_t send_to_len;
 };
 
 /* User callbacks running on this thread (any sy_ice): sy_ice_free defers while > 0. */
@@ -260,7 +265,21 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component_
                              NiceCandidate *local, NiceCandidate *remote, gpointer data)
 {
     sy_ice *ice = data;
-    if (ice->dead || sy_log_level < SY_LOG_VERB) return;
+    if (ice->dead) return;
+    ice->send_fd = -1;
+    if (local->transport == NICE_CANDIDATE_TRANSPORT_UDP && local->type != NICE_CANDIDATE_TYPE_RELAYED) {
+        GSocket *gs = nice_agent_get_selected_socket(agent, stream_id, component_id);
+        if (gs) {
+            ice->send_to_len = (socklen_t)sizeof(ice->send_to);
+            memset(&ice->send_to, 0, sizeof(ice->send_to));
+            nice_address_copy_to_sockaddr(&remote->addr, (struct sockaddr *)&ice->send_to);
+            ice->send_to_len = ice->send_to.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                                  : sizeof(struct sockaddr_in);
+            ice->send_fd = g_socket_get_fd(gs);
+            g_object_unref(gs); /* the agent keeps the socket */
+        }
+    }
+    if (sy_log_level < SY_LOG_VERB) return;
     char l[NICE_ADDRESS_STRING_LEN], r[NICE_ADDRESS_STRING_LEN];
     nice_address_to_string(&local->addr, l);
     nice_address_to_string(&remote->addr, r);
@@ -327,6 +346,7 @@ sy_ice *sy_ice_new(sy_worker *worker, const sy_ice_config *cfg, const sy_ice_cal
     ice->worker = worker;
     ice->cb = *cb;
     ice->state = SY_ICE_NEW;
+    ice->send_fd = -1;
 
     if (cfg->nat_1_1_ip) {
         NiceAddress a;
@@ -593,6 +613,11 @@ void sy_ice_remote_gathering_done(sy_ice *ice)
 int sy_ice_send(sy_ice *ice, const uint8_t *buf, size_t len)
 {
     if (ice->dead || ice->state == SY_ICE_FAILED || len == 0 || len > 65535) return -1;
+    if (ice->send_fd >= 0) {
+        ssize_t n = sendto(ice->send_fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ice->send_to,
+                           ice->send_to_len);
+        return n < 0 ? -1 : (int)n;
+    }
     return nice_agent_send(ice->agent, ice->stream, COMPONENT_ID, (guint)len, (const gchar *)buf);
 }
 
