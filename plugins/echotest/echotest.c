@@ -10,7 +10,8 @@
  *
  * Media (the handle's media worker): packets and feedback are relayed back unless
  * audio or video is switched off; with simulcast only the chosen substream returns.
- * Settings cross threads as atomics.
+ * Data channel messages are echoed on the same channel. Settings cross threads as
+ * atomics.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -305,6 +306,15 @@ static void echo_incoming_rtcp(sy_plugin_handle *h, int mindex, bool video, cons
         core->send_remb(h, bitrate);
 }
 
+/* Data channels: every message goes back on the channel it came on, binary as binary
+ * and text as text. A full send buffer drops the message (the echo has no queue). */
+static void echo_incoming_data(sy_plugin_handle *h, const char *label, const char *protocol,
+                               bool binary, const uint8_t *buf, size_t len)
+{
+    if (!core->get_plugin_data(h)) return;
+    core->relay_data(h, label, protocol, binary, buf, len);
+}
+
 static void echo_hangup_media(sy_plugin_handle *h)
 {
     echo_session *s = core->get_plugin_data(h);
@@ -342,6 +352,7 @@ static const sy_plugin echotest = {
     .incoming_rtp = echo_incoming_rtp,
     .incoming_rtcp = echo_incoming_rtcp,
     .hangup_media = echo_hangup_media,
+    .incoming_data = echo_incoming_data,
 };
 
 __attribute__((visibility("default"))) const sy_plugin *switchyard_plugin_create(void)

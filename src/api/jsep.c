@@ -152,20 +152,10 @@ json_t *sy_jsep_incoming(sy_plugin_handle *h, json_t *jsep, const char *tr, json
     const char *sdp = json_string_value(json_object_get(jsep, "sdp"));
     bool offer = strcasecmp(type, "offer") == 0;
     char err[256] = "";
-    bool created = false;
     if (!offer && !h->pc) return sy_api_error(sid, tr, SY_ERR_UNEXPECTED_ANSWER, NULL);
-    if (!h->pc) {
-        if (!sy_pc_new(h))
-            return sy_api_error(sid, tr, SY_ERR_WEBRTC_STATE, "No media worker available");
-        created = true;
-    }
-    const char *rid_order = json_string_value(json_object_get(jsep, "rid_order"));
-    sy_pc_set_rid_order_lmh(h->pc, rid_order && !strcmp(rid_order, "lmh"));
-    if (sy_pc_set_remote(h->pc, sdp, offer, err, sizeof(err)) < 0) {
-        if (created) sy_pc_close(h->pc, NULL);
+    /* Checked now, applied after the plugin had its say (it may choose the worker). */
+    if (sy_pc_check_remote(sdp, offer, err, sizeof(err)) < 0)
         return sy_api_error(sid, tr, SY_ERR_JSEP_INVALID_SDP, "JSEP error: invalid SDP (%s)", err);
-    }
-    flush_candidates(h);
     /* The plugin sees the SDP without ICE and DTLS. */
     sy_sdp *model = NULL;
     if (sy_sdp_parse(sdp, strlen(sdp), &model, err, sizeof(err)) == 0) {
@@ -176,10 +166,32 @@ json_t *sy_jsep_incoming(sy_plugin_handle *h, json_t *jsep, const char *tr, json
         *plugin_jsep = json_object();
         json_object_set_new(*plugin_jsep, "type", json_string(offer ? "offer" : "answer"));
         json_object_set_new(*plugin_jsep, "sdp", json_string(anon));
-        if (!created && offer) json_object_set_new(*plugin_jsep, "update", json_true());
+        if (h->pc && offer) json_object_set_new(*plugin_jsep, "update", json_true());
         free(anon);
     }
     return NULL;
+}
+
+void sy_jsep_apply(sy_plugin_handle *h, json_t *jsep)
+{
+    const char *type = json_string_value(json_object_get(jsep, "type"));
+    const char *sdp = json_string_value(json_object_get(jsep, "sdp"));
+    bool offer = type && strcasecmp(type, "offer") == 0;
+    char err[256] = "";
+    if (atomic_load(&h->destroyed) || !sdp) return;
+    if (!h->pc && (!offer || !sy_pc_new(h))) {
+        SY_ERROR("Handle %" PRIu64 ": no peer connection for the client's %s", h->id,
+                 offer ? "offer (no media worker)" : "answer");
+        return;
+    }
+    const char *rid_order = json_string_value(json_object_get(jsep, "rid_order"));
+    sy_pc_set_rid_order_lmh(h->pc, rid_order && !strcmp(rid_order, "lmh"));
+    if (sy_pc_set_remote(h->pc, sdp, offer, err, sizeof(err)) < 0) {
+        SY_ERROR("Handle %" PRIu64 ": the checked SDP failed: %s", h->id, err);
+        sy_pc_close(h->pc, "DTLS-SRTP stack error");
+        return;
+    }
+    flush_candidates(h);
 }
 
 void sy_jsep_trickle(sy_plugin_handle *h, json_t *candidate)

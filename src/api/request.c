@@ -148,6 +148,9 @@ static json_t *do_message(sy_session *s, sy_plugin_handle *h, json_t *req, const
     }
     sy_plugin_result res = h->plugin->handle_message(h, tr, body, plugin_jsep);
     json_decref(plugin_jsep);
+    /* The peer connection comes after the plugin: it may have picked the media worker.
+     * (Events the plugin pushed meanwhile are queued and go out after this.) */
+    if (jsep && res.type != SY_PLUGIN_ERROR) sy_jsep_apply(h, jsep);
     switch (res.type) {
     case SY_PLUGIN_OK: {
         json_t *r = sy_message_new("success", s->id, tr);

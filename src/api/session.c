@@ -20,7 +20,6 @@ uv_loop_t *sy_api_loop;
 
 static GHashTable *sessions; /* id -> sy_session* */
 static uv_timer_t watchdog;
-static uv_thread_t main_thread;
 
 /* Work that plugins hand to the main loop from other threads. */
 typedef enum { TASK_EVENT, TASK_END_HANDLE, TASK_SESSION_EVENT, TASK_JSEP_EVENT, TASK_CALL, TASK_CLOSE_PC } task_type;
@@ -38,11 +37,6 @@ static bool tasks_ready;
 
 static void post_task(task_type type, sy_plugin_handle *h, json_t *msg);
 
-static bool on_main_thread(void)
-{
-    uv_thread_t self = uv_thread_self();
-    return uv_thread_equal(&self, &main_thread);
-}
 
 json_t *sy_message_new(const char *verb, uint64_t session_id, const char *transaction)
 {
@@ -400,9 +394,10 @@ static int core_push_event(sy_plugin_handle *h, const char *transaction, json_t 
             return -1;
         }
         json_object_set_new(m, "jsep", json_deep_copy(jsep));
-        /* The media core completes the SDP before the event goes out. */
-        if (on_main_thread()) sy_handle_send_jsep_event(h, m);
-        else post_task(TASK_JSEP_EVENT, h, m);
+        /* The media core completes the SDP before the event goes out. Queued even
+         * from the main thread: inside handle_message the client's description is
+         * applied only when the plugin returns. */
+        post_task(TASK_JSEP_EVENT, h, m);
         return 0;
     }
     /* Always through the queue, even from the main thread: an event pushed from
@@ -422,11 +417,18 @@ static void core_close_pc(sy_plugin_handle *h)
     if (h && !atomic_load(&h->destroyed)) post_task(TASK_CLOSE_PC, h, NULL);
 }
 
-/* Until the media core has SCTP (the data channel issue): no association, ever. */
+/* Data channels: the PC's SCTP association (media/sctp.c through pc.c). */
 static int core_relay_data(sy_plugin_handle *h, const char *label, const char *protocol,
                            bool binary, const uint8_t *buf, size_t len)
 {
-    return -1;
+    return sy_pc_relay_data(h, label, protocol, binary, buf, len);
+}
+
+static int core_run_on_main(void (*fn)(void *), void *arg)
+{
+    if (!fn) return -1;
+    sy_main_post(fn, arg);
+    return 0;
 }
 
 static int core_worker_count(void) { return sy_workers_count(); }
@@ -490,6 +492,7 @@ static const sy_core_api core_api = {
     .set_media_worker = core_set_media_worker,
     .run_on_worker = core_run_on_worker,
     .relay_data = core_relay_data,
+    .run_on_main = core_run_on_main,
 };
 
 const sy_core_api *sy_core_api_get(void) { return &core_api; }
@@ -500,7 +503,6 @@ int sy_sessions_init(uv_loop_t *loop, sy_config *cfg)
 {
     sy_api_loop = loop;
     sy_api_config = cfg;
-    main_thread = uv_thread_self();
     sessions = g_hash_table_new(g_int64_hash, g_int64_equal);
     uv_mutex_init(&tasks_lock);
     uv_async_init(loop, &tasks_async, tasks_drain);

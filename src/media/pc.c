@@ -26,6 +26,7 @@
 #include "core/workers.h"
 #include "media/dtls.h"
 #include "media/ice.h"
+#include "media/sctp.h"
 #include "media/srtp.h"
 #include "protocol/demux.h"
 #include "protocol/keyframe.h"
@@ -86,6 +87,7 @@ typedef struct pc_media {
     uint64_t slowlink_at_us[2];
     uint64_t last_send_us;
     bool receiving;
+    bool pli_pending; /* asked for inside the 1 s window: sent when it ends */
     uint64_t last_rx_us, last_pli_us;
     uint64_t packets_in, bytes_in, packets_out, bytes_out;
 } pc_media;
@@ -128,6 +130,12 @@ struct sy_pc {
     char srtp_profile[32];
     char selected_pair[128];
     int ice_state;
+    /* data channels: the association (created when DTLS connects, if the remote SDP
+     * had an m=application with a=sctp-port) */
+    sy_sctp *sctp;
+    uv_thread_t sctp_thread; /* the worker's thread, the association's owner */
+    uint16_t sctp_port;
+    uint64_t sctp_max_message;
 };
 
 static const sy_pc_events *events;
@@ -204,6 +212,9 @@ static void worker_stop(sy_pc *pc)
 {
     if (pc->closed) return;
     pc->closed = true;
+    /* First the association (its ABORT still goes out over DTLS): no callback after. */
+    sy_sctp_free(pc->sctp);
+    pc->sctp = NULL;
     if (pc->ice) sy_ice_free(pc->ice);
     pc->ice = NULL;
     if (pc->dtls) {
@@ -259,7 +270,72 @@ static void dtls_send(void *user, const uint8_t *data, size_t len)
 
 static void dtls_data(void *user, const uint8_t *data, size_t len)
 {
-    /* SCTP (data channels) arrives here once the data channel issue lands. */
+    sy_pc *pc = user;
+    if (pc->sctp && !pc->closed) sy_sctp_incoming(pc->sctp, data, len);
+}
+
+/* ---- data channels (sctp.c; callbacks on this PC's worker) ---- */
+
+static void sctp_send(void *user, const uint8_t *pkt, size_t len)
+{
+    sy_pc *pc = user;
+    if (pc->dtls && sy_dtls_state_get(pc->dtls) == SY_DTLS_CONNECTED) sy_dtls_send_app(pc->dtls, pkt, len);
+}
+
+static void sctp_message(void *user, const char *label, const char *protocol, bool binary,
+                         const uint8_t *buf, size_t len)
+{
+    sy_pc *pc = user;
+    sy_plugin_handle *h = pc->handle;
+    if (!pc->closed && h->plugin->incoming_data) h->plugin->incoming_data(h, label, protocol, binary, buf, len);
+}
+
+static void sctp_ready(void *user)
+{
+    sy_pc *pc = user;
+    sy_plugin_handle *h = pc->handle;
+    if (!pc->closed && h->plugin->data_ready) h->plugin->data_ready(h);
+}
+
+typedef struct sctp_call {
+    sy_sctp_task_fn fn;
+    void *arg;
+} sctp_call;
+
+static void sctp_call_run(sy_worker *w, void *arg)
+{
+    sctp_call c = *(sctp_call *)arg;
+    free(arg);
+    c.fn(c.arg);
+}
+
+static int sctp_post(void *ctx, sy_sctp_task_fn fn, void *arg)
+{
+    sctp_call *c = malloc(sizeof(*c));
+    if (!c) return -1;
+    c->fn = fn;
+    c->arg = arg;
+    if (sy_worker_post(ctx, sctp_call_run, c) < 0) {
+        free(c);
+        return -1;
+    }
+    return 0;
+}
+
+/* Once DTLS is up: the association, if the peer negotiated data channels. */
+static void sctp_start(sy_pc *pc)
+{
+    if (pc->sctp || !pc->sctp_port) return;
+    sy_sctp_config sc = {
+        .local_port = SY_SCTP_LOCAL_PORT,
+        .remote_port = pc->sctp_port,
+        .dtls_client = pc->dtls_client,
+        .max_message_size = pc->sctp_max_message,
+    };
+    sy_sctp_callbacks cb = {pc, sctp_send, sctp_message, sctp_ready, sctp_post, pc->worker};
+    pc->sctp_thread = uv_thread_self();
+    pc->sctp = sy_sctp_new(&sc, &cb);
+    if (!pc->sctp) SY_WARN("Handle %" PRIu64 ": no SCTP association (data channels off)", pc->handle->id);
 }
 
 static int send_rtcp(sy_pc *pc, uint8_t *buf, size_t len)
@@ -282,7 +358,11 @@ static void send_pli_now(sy_pc *pc, pc_media *m)
 {
     uint64_t now = now_us();
     if (!m->video || !m->remote_ssrc[0]) return;
-    if (m->last_pli_us && now - m->last_pli_us < PC_PLI_INTERVAL_US) return;
+    if (m->last_pli_us && now - m->last_pli_us < PC_PLI_INTERVAL_US) {
+        m->pli_pending = true; /* coalesced, not lost: the tick sends it */
+        return;
+    }
+    m->pli_pending = false;
     m->last_pli_us = now;
     /* Simulcast: every layer. */
     for (int k = 0; k < PC_MAX_SSRCS && m->remote_ssrc[k]; k++) {
@@ -732,6 +812,7 @@ static void dtls_check(sy_pc *pc, sy_dtls_state st)
     to_main(pc, 1, calloc(1, sizeof(main_call)));
     sy_plugin_handle *h = pc->handle;
     if (h->plugin->setup_media) h->plugin->setup_media(h);
+    if (!pc->closed) sctp_start(pc);
 }
 
 static bool ensure_dtls(sy_pc *pc);
@@ -869,6 +950,7 @@ static void tick(uv_timer_t *t)
     for (int i = 0; i < pc->n_media; i++) {
         pc_media *m = &pc->media[i];
         if (m->receiving && now - m->last_rx_us > limit) report_media(pc, m, false);
+        if (m->pli_pending && now - m->last_pli_us >= PC_PLI_INTERVAL_US) send_pli_now(pc, m);
         for (int k = 0; k < PC_MAX_SSRCS; k++)
             if (m->rx[k].nack && sy_nack_gen_missing(m->rx[k].nack)) send_nacks(pc, m, k, now);
     }
@@ -1035,6 +1117,10 @@ static void worker_set_remote(sy_worker *w, void *arg)
                                      : pi->codec == SY_CODEC_H264 ? SY_VIDEO_H264
                                      : pi->codec == SY_CODEC_AV1  ? SY_VIDEO_AV1
                                                                   : SY_VIDEO_NONE;
+        }
+        if (m->is_data && mi->sctp_port && !pc->sctp) {
+            pc->sctp_port = mi->sctp_port;
+            pc->sctp_max_message = mi->max_message_size ? mi->max_message_size : SY_SCTP_DEFAULT_MAX_MESSAGE;
         }
         if (m->video)
             for (int k = 0; k < PC_MAX_SSRCS; k++)
@@ -1208,6 +1294,19 @@ sy_pc *sy_pc_new(sy_plugin_handle *h)
     return pc;
 }
 
+int sy_pc_check_remote(const char *text, bool is_offer, char *err, size_t errlen)
+{
+    sy_sdp *sdp = NULL;
+    sy_sdp_info info;
+    if (sy_sdp_parse(text, strlen(text), &sdp, err, errlen) < 0) return -1;
+    int rc = sy_sdp_extract(sdp, &info, err, errlen);
+    sy_sdp_free(sdp);
+    if (rc < 0) return -1;
+    rc = sy_sdp_info_check(&info, is_offer, err, errlen);
+    sy_sdp_info_free(&info);
+    return rc < 0 ? -1 : 0;
+}
+
 int sy_pc_set_remote(sy_pc *pc, const char *text, bool is_offer, char *err, size_t errlen)
 {
     sy_sdp *sdp = NULL;
@@ -1343,6 +1442,20 @@ json_t *sy_pc_info(sy_pc *pc)
     json_object_set_new(o, "retransmitted", json_integer((json_int_t)pc->retransmitted));
     json_object_set_new(o, "plis-sent", json_integer((json_int_t)pc->plis_sent));
     json_object_set_new(o, "rtt-ms", json_integer(pc->rtt_ms));
+    if (pc->sctp) {
+        sy_sctp_stats st;
+        sy_sctp_get_stats(pc->sctp, &st);
+        json_t *d = json_object();
+        json_object_set_new(d, "up", json_boolean(st.up));
+        json_object_set_new(d, "channels", json_integer(st.channels));
+        json_object_set_new(d, "messages-in", json_integer((json_int_t)st.messages_in));
+        json_object_set_new(d, "messages-out", json_integer((json_int_t)st.messages_out));
+        json_object_set_new(d, "bytes-in", json_integer((json_int_t)st.bytes_in));
+        json_object_set_new(d, "bytes-out", json_integer((json_int_t)st.bytes_out));
+        json_object_set_new(d, "dropped-oversize", json_integer((json_int_t)st.dropped_oversize));
+        json_object_set_new(d, "dropped-no-channel", json_integer((json_int_t)st.dropped_no_channel));
+        json_object_set_new(o, "sctp", d);
+    }
     json_t *streams = json_array();
     for (int i = 0; i < pc->n_media; i++) {
         pc_media *m = &pc->media[i];
@@ -1478,6 +1591,56 @@ void sy_pc_send_remb(sy_plugin_handle *h, uint32_t bitrate)
     send_rtcp(pc, remb, sizeof(remb));
 }
 
+/* Data channels. On the PC's worker: sent now. Elsewhere (the main thread): copied and
+ * queued to the worker, 0 returned, and a later failure is not reported. */
+typedef struct data_task {
+    sy_plugin_handle *h; /* referenced */
+    char *label, *protocol;
+    bool binary;
+    size_t len;
+    uint8_t buf[];
+} data_task;
+
+static void worker_relay_data(sy_worker *w, void *arg)
+{
+    data_task *t = arg;
+    sy_pc *pc = atomic_load(&t->h->destroyed) ? NULL : t->h->pc;
+    if (pc && !pc->closed && pc->sctp)
+        sy_sctp_send(pc->sctp, t->label, t->protocol, t->binary, t->buf, t->len);
+    sy_handle_unref(t->h);
+    free(t->label);
+    free(t->protocol);
+    free(t);
+}
+
+int sy_pc_relay_data(sy_plugin_handle *h, const char *label, const char *protocol, bool binary,
+                     const uint8_t *buf, size_t len)
+{
+    sy_pc *pc = h ? h->pc : NULL;
+    if (!pc || (len && !buf)) return -1;
+    uv_thread_t self = uv_thread_self();
+    if (pc->sctp && uv_thread_equal(&self, &pc->sctp_thread))
+        return pc->closed ? -1 : sy_sctp_send(pc->sctp, label, protocol, binary, buf, len);
+    if (len > SY_SCTP_RECV_LIMIT) return -1;
+    data_task *t = malloc(sizeof(*t) + len);
+    if (!t) return -1;
+    t->h = h;
+    t->label = label ? strdup(label) : NULL;
+    t->protocol = protocol ? strdup(protocol) : NULL;
+    t->binary = binary;
+    t->len = len;
+    if (len) memcpy(t->buf, buf, len);
+    sy_handle_ref(h);
+    if (sy_worker_post(pc->worker, worker_relay_data, t) < 0) {
+        sy_handle_unref(h);
+        free(t->label);
+        free(t->protocol);
+        free(t);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- global ---- */
 
 int sy_pc_global_init(const sy_config *cfg, const sy_pc_events *ev)
@@ -1491,6 +1654,7 @@ int sy_pc_global_init(const sy_config *cfg, const sy_pc_events *ev)
 
 void sy_pc_global_cleanup(void)
 {
+    sy_sctp_global_cleanup();
     sy_srtp_global_cleanup();
     sy_dtls_global_cleanup();
 }

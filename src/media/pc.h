@@ -48,6 +48,8 @@ sy_pc *sy_pc_new(sy_plugin_handle *h);
 /* The remote description. is_offer: the peer offered (we answer: DTLS client, ICE
  * controlled); otherwise it answers our offer. Returns 0, or -1 with err filled. */
 int sy_pc_set_remote(sy_pc *pc, const char *sdp, bool is_offer, char *err, size_t errlen);
+/* Checks a remote description as set_remote would (465 material), without a PC. */
+int sy_pc_check_remote(const char *sdp, bool is_offer, char *err, size_t errlen);
 /* jsep "rid_order": "lmh" means the client lists simulcast rids low to high (the
  * default, "hml", high to low). Applies to later set_remote calls. Main thread. */
 void sy_pc_set_rid_order_lmh(sy_pc *pc, bool lmh);
@@ -68,5 +70,10 @@ int sy_pc_relay_rtp(sy_plugin_handle *h, const sy_rtp_packet *pkt);
 int sy_pc_relay_rtcp(sy_plugin_handle *h, int mindex, const uint8_t *buf, size_t len);
 void sy_pc_send_pli(sy_plugin_handle *h, int mindex);
 void sy_pc_send_remb(sy_plugin_handle *h, uint32_t bitrate);
+/* Data channels (sctp.c): a message on the channel with this label, opened if needed.
+ * 0; -1 (no association, too big); -2 (send buffer full, retry after data_ready). On
+ * the PC's worker; from the main thread the message is queued to it (0). */
+int sy_pc_relay_data(sy_plugin_handle *h, const char *label, const char *protocol, bool binary,
+                     const uint8_t *buf, size_t len);
 
 #endif

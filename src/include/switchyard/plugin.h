@@ -115,7 +115,9 @@ typedef struct sy_core_api {
      * Any thread; the detach happens later on the main loop. */
     void (*end_handle)(sy_plugin_handle *handle);
 
-    /* The plugin's own per-handle state. Main thread only. */
+    /* The plugin's own per-handle state. Set on the main thread (in create_session,
+     * before any JSEP); read on any thread, including media callbacks, while the
+     * handle exists. */
     void (*set_plugin_data)(sy_plugin_handle *handle, void *data);
     void *(*get_plugin_data)(sy_plugin_handle *handle);
 
@@ -180,6 +182,10 @@ typedef struct sy_core_api {
      * handle's peer connection (or any thread: then the message is queued to it). */
     int (*relay_data)(sy_plugin_handle *handle, const char *label, const char *protocol,
                       bool binary, const uint8_t *buf, size_t len);
+
+    /* Runs fn(arg) on the main loop, after what was queued before (e.g. a media
+     * callback telling the control side that a publisher is up). Any thread. 0 or -1. */
+    int (*run_on_main)(void (*fn)(void *arg), void *arg);
 } sy_core_api;
 
 typedef struct sy_plugin {
