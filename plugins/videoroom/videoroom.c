@@ -1,0 +1,833 @@
+/*
+ * janus.plugin.videoroom: the SFU rooms of the Janus API (janus-api.md section 2),
+ * first cut. See vr.h for who owns what on which thread.
+ *
+ * This file: the plugin descriptor, per-handle sessions, the asynchronous requests of
+ * publishers (join, publish/configure, joinandconfigure, unpublish, leave) and
+ * subscribers (join, start, pause, configure, leave), and the media callbacks, which
+ * hand over to the worker-owned forwarding state (vr_fwd.c).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "vr.h"
+
+const sy_core_api *vr_core;
+
+/* ---- helpers ---- */
+
+static json_t *vr_check_secret_(const char *secret, json_t *body, const char *field)
+{
+    if (!secret) return NULL;
+    json_t *err = NULL;
+    if (vr_check_field(body, field, JSON_STRING, true, &err) < 0) return err;
+    if (strcmp(secret, json_string_value(json_object_get(body, field))) != 0)
+        return vr_error(VR_ERROR_UNAUTHORIZED, "Unauthorized (wrong %s)", field);
+    return NULL;
+}
+
+static void push(sy_plugin_handle *h, const char *tr, json_t *ev, json_t *jsep)
+{
+    vr_core->push_event(h, tr, ev, jsep);
+    json_decref(ev);
+    json_decref(jsep);
+}
+
+static json_t *stream_json(const vr_pub_stream *s)
+{
+    json_t *o = json_pack("{s:s,s:i,s:s,s:s}", "type", s->video ? "video" : "audio", "mindex",
+                          s->mindex, "mid", s->mid, "codec", sy_codec_id(s->codec));
+    if (s->simulcast) json_object_set_new(o, "simulcast", json_true());
+    return o;
+}
+
+static const char *first_codec(const vr_participant *p, bool video)
+{
+    for (int i = 0; i < p->n_streams; i++)
+        if (p->streams[i].video == video) return sy_codec_id(p->streams[i].codec);
+    return NULL;
+}
+
+json_t *vr_publisher_entry(const vr_participant *p)
+{
+    json_t *o = json_pack("{s:I}", "id", (json_int_t)p->id);
+    if (p->display) json_object_set_new(o, "display", json_string(p->display));
+    const char *ac = first_codec(p, false), *vc = first_codec(p, true);
+    if (ac) json_object_set_new(o, "audio_codec", json_string(ac));
+    if (vc) json_object_set_new(o, "video_codec", json_string(vc));
+    json_t *streams = json_array();
+    for (int i = 0; i < p->n_streams; i++) json_array_append_new(streams, stream_json(&p->streams[i]));
+    json_object_set_new(o, "streams", streams);
+    return o;
+}
+
+static vr_participant *find_participant(vr_room *r, uint64_t id)
+{
+    for (vr_participant *p = r->participants; p; p = p->next)
+        if (p->id == id) return p;
+    return NULL;
+}
+
+static json_t *room_event(vr_room *r)
+{
+    return json_pack("{s:s,s:I}", "videoroom", "event", "room", (json_int_t)r->id);
+}
+
+/* ---- teardown (main thread) ---- */
+
+/* Drops a publisher's forwarding state; notify: others get "unpublished". */
+static void pub_unpublish(vr_participant *p, bool notify)
+{
+    if (!p->published) return;
+    vr_session *s = vr_core->get_plugin_data(p->handle);
+    if (s) atomic_store(&s->fwd_pub, NULL);
+    vr_fwd_pub_gone(vr_room_worker(p->room), p->fwd);
+    p->fwd = NULL;
+    p->published = false;
+    p->n_streams = 0;
+    for (vr_subscriber *sub = p->room->subscribers; sub; sub = sub->next)
+        for (int i = 0; i < sub->n_streams; i++)
+            if (sub->streams[i].feed_id == p->id) sub->streams[i].feed_id = 0;
+    if (notify) {
+        json_t *ev = room_event(p->room);
+        json_object_set_new(ev, "unpublished", json_integer((json_int_t)p->id));
+        if (p->display) json_object_set_new(ev, "display", json_string(p->display));
+        vr_broadcast(p->room, p, ev);
+        json_decref(ev);
+    }
+}
+
+/* Removes a participant from its room and frees it (after pub_unpublish). */
+static void pub_remove(vr_participant *p)
+{
+    for (vr_participant **pp = &p->room->participants; *pp; pp = &(*pp)->next) {
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    }
+    vr_session *s = vr_core->get_plugin_data(p->handle);
+    if (s && s->pub == p) s->pub = NULL;
+    free(p->display);
+    free(p);
+}
+
+/* A participant leaves: others get "unpublished" (if it was) and "leaving". */
+static void pub_leave(vr_participant *p)
+{
+    pub_unpublish(p, true);
+    json_t *ev = room_event(p->room);
+    json_object_set_new(ev, "leaving", json_integer((json_int_t)p->id));
+    if (p->display) json_object_set_new(ev, "display", json_string(p->display));
+    vr_broadcast(p->room, p, ev);
+    json_decref(ev);
+    pub_remove(p);
+}
+
+static void sub_remove(vr_subscriber *sub)
+{
+    vr_session *s = vr_core->get_plugin_data(sub->handle);
+    if (s) {
+        atomic_store(&s->fwd_sub, NULL);
+        if (s->sub == sub) s->sub = NULL;
+    }
+    vr_fwd_sub_detach(vr_room_worker(sub->room), sub->fwd);
+    for (vr_subscriber **pp = &sub->room->subscribers; *pp; pp = &(*pp)->next) {
+        if (*pp == sub) {
+            *pp = sub->next;
+            break;
+        }
+    }
+    for (int i = 0; i < sub->n_streams; i++) free(sub->streams[i].feed_display);
+    free(sub);
+}
+
+void vr_room_evict_all(vr_room *r)
+{
+    json_t *ev = json_pack("{s:s,s:I}", "videoroom", "destroyed", "room", (json_int_t)r->id);
+    while (r->participants) {
+        vr_participant *p = r->participants;
+        vr_core->push_event(p->handle, NULL, ev, NULL);
+        pub_unpublish(p, false);
+        vr_core->close_pc(p->handle);
+        pub_remove(p);
+    }
+    while (r->subscribers) {
+        vr_subscriber *sub = r->subscribers;
+        vr_core->push_event(sub->handle, NULL, ev, NULL);
+        vr_core->close_pc(sub->handle);
+        sub_remove(sub);
+    }
+    json_decref(ev);
+}
+
+int vr_room_kick(vr_room *r, uint64_t id, char *err, size_t errlen)
+{
+    vr_participant *p = find_participant(r, id);
+    if (!p) {
+        snprintf(err, errlen, "No such user %" PRIu64 " in room %" PRIu64, id, r->id);
+        return VR_ERROR_NO_SUCH_FEED;
+    }
+    json_t *ev = room_event(r);
+    json_object_set_new(ev, "leaving", json_string("ok"));
+    json_object_set_new(ev, "reason", json_string("kicked"));
+    push(p->handle, NULL, ev, NULL);
+    pub_unpublish(p, true);
+    ev = room_event(r);
+    json_object_set_new(ev, "kicked", json_integer((json_int_t)p->id));
+    if (p->display) json_object_set_new(ev, "display", json_string(p->display));
+    vr_broadcast(r, p, ev);
+    json_decref(ev);
+    vr_core->close_pc(p->handle);
+    pub_remove(p);
+    return 0;
+}
+
+/* ---- plugin lifecycle ---- */
+
+static int vr_init(const sy_core_api *api, const char *config_dir)
+{
+    vr_core = api;
+    return vr_rooms_load(config_dir);
+}
+
+static void vr_destroy(void) { vr_rooms_free(); }
+
+static int vr_create_session(sy_plugin_handle *h)
+{
+    vr_session *s = calloc(1, sizeof(*s));
+    if (!s) return -1;
+    s->handle = h;
+    atomic_init(&s->fwd_pub, NULL);
+    atomic_init(&s->fwd_sub, NULL);
+    vr_core->set_plugin_data(h, s);
+    return 0;
+}
+
+static void vr_destroy_session(sy_plugin_handle *h)
+{
+    /* The core closed the handle's peer connection already: no media callback runs. */
+    vr_session *s = vr_core->get_plugin_data(h);
+    if (!s) return;
+    if (s->pub) pub_leave(s->pub);
+    if (s->sub) sub_remove(s->sub);
+    vr_core->set_plugin_data(h, NULL);
+    free(s);
+}
+
+/* ---- publishers ---- */
+
+/* Answers a publish offer. Returns NULL and fills *answer, or an error event. */
+static json_t *do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **answer)
+{
+    vr_participant *p = s->pub;
+    vr_room *r = p->room;
+    json_t *err = NULL;
+    static const char *const strs[] = {"audiocodec", "videocodec", "display"};
+    for (size_t i = 0; i < 3; i++)
+        if (vr_check_field(body, strs[i], JSON_STRING, false, &err) < 0) return err;
+    if (vr_check_field(body, "bitrate", JSON_INTEGER, false, &err) < 0) return err;
+    if (json_is_true(json_object_get(body, "record")))
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Recording is not supported yet");
+    const char *type = json_string_value(json_object_get(jsep, "type"));
+    if (!type || strcasecmp(type, "offer"))
+        return vr_error(VR_ERROR_INVALID_SDP_TYPE, "Unexpected %s (publishers send offers)",
+                        type ? type : "JSEP");
+    if (p->published)
+        return vr_error(VR_ERROR_UNKNOWN_ERROR,
+                        "Renegotiation of a publisher is not supported yet (unpublish first)");
+    int active = 0;
+    for (vr_participant *o = r->participants; o; o = o->next) active += o->published;
+    if (active >= r->max_publishers)
+        return vr_error(VR_ERROR_PUBLISHERS_FULL, "Maximum number of publishers (%d) already reached",
+                        r->max_publishers);
+    const char *ac = json_string_value(json_object_get(body, "audiocodec"));
+    const char *vc = json_string_value(json_object_get(body, "videocodec"));
+    if (ac && (!vr_codec_list_valid(ac, false) || !strstr(r->audiocodec, ac)))
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (audiocodec: not allowed in this room)");
+    if (vc && (!vr_codec_list_valid(vc, true) || !strstr(r->videocodec, vc)))
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (videocodec: not allowed in this room)");
+    char errtext[256] = "";
+    int n = 0;
+    char *sdp = vr_sdp_publisher_answer(json_string_value(json_object_get(jsep, "sdp")),
+                                        ac ? ac : r->audiocodec, vc ? vc : r->videocodec,
+                                        p->streams, &n, errtext, sizeof(errtext));
+    if (!sdp) return vr_error(VR_ERROR_INVALID_SDP, "Error generating the answer: %s", errtext);
+    p->n_streams = n;
+    const char *display = json_string_value(json_object_get(body, "display"));
+    if (display) {
+        free(p->display);
+        p->display = strdup(display);
+    }
+    p->fwd = vr_fwd_pub_new(p->handle, p->streams, n, r->bitrate);
+    if (!p->fwd) {
+        free(sdp);
+        p->n_streams = 0;
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
+    }
+    p->published = true;
+    atomic_store(&s->fwd_pub, p->fwd);
+    *answer = json_pack("{s:s,s:s}", "type", "answer", "sdp", sdp);
+    free(sdp);
+    /* Others learn about the new publisher now (the core has no main-thread webrtcup
+     * notification for plugins yet; see the report). */
+    json_t *ev = room_event(r);
+    json_t *list = json_array();
+    json_array_append_new(list, vr_publisher_entry(p));
+    json_object_set_new(ev, "publishers", list);
+    vr_broadcast(r, p, ev);
+    json_decref(ev);
+    return NULL;
+}
+
+static json_t *configured_event(vr_participant *p)
+{
+    json_t *ev = room_event(p->room);
+    json_object_set_new(ev, "configured", json_string("ok"));
+    const char *ac = first_codec(p, false), *vc = first_codec(p, true);
+    if (ac) json_object_set_new(ev, "audio_codec", json_string(ac));
+    if (vc) json_object_set_new(ev, "video_codec", json_string(vc));
+    json_t *streams = json_array();
+    for (int i = 0; i < p->n_streams; i++) json_array_append_new(streams, stream_json(&p->streams[i]));
+    json_object_set_new(ev, "streams", streams);
+    return ev;
+}
+
+static json_t *join_publisher(vr_session *s, vr_room *r, json_t *body, json_t *jsep, json_t **answer)
+{
+    json_t *err = NULL;
+    if (vr_check_field(body, "id", JSON_INTEGER, false, &err) < 0 ||
+        vr_check_field(body, "display", JSON_STRING, false, &err) < 0)
+        return err;
+    if ((err = vr_check_secret_(r->pin, body, "pin"))) return err;
+    uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "id"));
+    if (id && find_participant(r, id))
+        return vr_error(VR_ERROR_ID_EXISTS, "User ID %" PRIu64 " already exists", id);
+    while (!id || find_participant(r, id)) id = vr_core->random_id();
+    if (vr_core->set_media_worker(s->handle, vr_room_worker(r)) < 0 && vr_core->worker_count() > 1)
+        return vr_error(VR_ERROR_UNKNOWN_ERROR,
+                        "This handle already has a PeerConnection: join first, then publish "
+                        "(joinandconfigure with an offer is not supported yet)");
+    vr_participant *p = calloc(1, sizeof(*p));
+    if (!p) return vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
+    p->room = r;
+    p->handle = s->handle;
+    p->id = id;
+    p->private_id = vr_core->random_id();
+    const char *display = json_string_value(json_object_get(body, "display"));
+    if (display) p->display = strdup(display);
+    p->next = r->participants;
+    r->participants = p;
+    s->pub = p;
+    if (jsep && (err = do_publish(s, body, jsep, answer))) {
+        pub_remove(p);
+        return err;
+    }
+    if (r->notify_joining) {
+        json_t *ev = room_event(r);
+        json_t *who = json_pack("{s:I}", "id", (json_int_t)p->id);
+        if (p->display) json_object_set_new(who, "display", json_string(p->display));
+        json_object_set_new(ev, "joining", who);
+        vr_broadcast(r, p, ev);
+        json_decref(ev);
+    }
+    return NULL;
+}
+
+static json_t *joined_event(vr_participant *p)
+{
+    vr_room *r = p->room;
+    json_t *ev = json_pack("{s:s,s:I,s:s,s:I,s:I}", "videoroom", "joined", "room", (json_int_t)r->id,
+                           "description", r->description, "id", (json_int_t)p->id, "private_id",
+                           (json_int_t)p->private_id);
+    json_t *pubs = json_array(), *att = json_array();
+    for (vr_participant *o = r->participants; o; o = o->next) {
+        if (o == p) continue;
+        if (o->published) {
+            json_array_append_new(pubs, vr_publisher_entry(o));
+        } else if (r->notify_joining) {
+            json_t *a = json_pack("{s:I}", "id", (json_int_t)o->id);
+            if (o->display) json_object_set_new(a, "display", json_string(o->display));
+            json_array_append_new(att, a);
+        }
+    }
+    json_object_set_new(ev, "publishers", pubs);
+    if (r->notify_joining) json_object_set_new(ev, "attendees", att);
+    else json_decref(att);
+    return ev;
+}
+
+/* configure (no offer) of a publisher: keyframe, display, bitrate. */
+static json_t *configure_publisher(vr_participant *p, json_t *body)
+{
+    json_t *err = NULL;
+    if (vr_check_field(body, "display", JSON_STRING, false, &err) < 0 ||
+        vr_check_field(body, "bitrate", JSON_INTEGER, false, &err) < 0 ||
+        vr_check_field(body, "keyframe", JSON_TRUE, false, &err) < 0)
+        return err;
+    if (json_is_true(json_object_get(body, "record")))
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Recording is not supported yet");
+    const char *display = json_string_value(json_object_get(body, "display"));
+    if (display) {
+        free(p->display);
+        p->display = strdup(display);
+    }
+    if (p->published && json_is_true(json_object_get(body, "keyframe")))
+        vr_fwd_pub_keyframe(vr_room_worker(p->room), p->fwd);
+    return NULL;
+}
+
+/* ---- subscribers ---- */
+
+/* Adds the streams of one {feed, mid?} to sub; src gets the publisher streams. */
+static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_pub_stream **src,
+                        vr_participant **owners)
+{
+    json_t *err = NULL;
+    if (vr_check_field(item, "feed", JSON_INTEGER, true, &err) < 0 ||
+        vr_check_field(item, "mid", JSON_STRING, false, &err) < 0 ||
+        vr_check_field(item, "substream", JSON_INTEGER, false, &err) < 0 ||
+        vr_check_field(item, "temporal", JSON_INTEGER, false, &err) < 0 ||
+        vr_check_field(item, "send", JSON_TRUE, false, &err) < 0)
+        return err;
+    uint64_t feed = (uint64_t)json_integer_value(json_object_get(item, "feed"));
+    vr_participant *p = find_participant(r, feed);
+    if (!p || !p->published) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such feed (%" PRIu64 ")", feed);
+    const char *mid = json_string_value(json_object_get(item, "mid"));
+    json_t *v;
+    int found = 0;
+    for (int i = 0; i < p->n_streams; i++) {
+        const vr_pub_stream *ps = &p->streams[i];
+        if (mid && strcmp(mid, ps->mid)) continue;
+        found++;
+        if (sub->n_streams >= VR_MAX_STREAMS)
+            return vr_error(VR_ERROR_INVALID_ELEMENT, "Too many streams (at most %d)", VR_MAX_STREAMS);
+        vr_sub_stream *st = &sub->streams[sub->n_streams];
+        memset(st, 0, sizeof(*st));
+        st->mindex = sub->n_streams;
+        snprintf(st->mid, sizeof(st->mid), "%d", sub->n_streams);
+        st->feed_id = p->id;
+        snprintf(st->feed_mid, sizeof(st->feed_mid), "%s", ps->mid);
+        st->feed_display = p->display ? strdup(p->display) : NULL;
+        st->video = ps->video;
+        st->codec = ps->codec;
+        st->pt = ps->pt;
+        st->send = !(v = json_object_get(item, "send")) || json_is_true(v);
+        st->simulcast = ps->simulcast;
+        st->substream = (v = json_object_get(item, "substream")) ? (int)json_integer_value(v) : 2;
+        st->temporal = (v = json_object_get(item, "temporal")) ? (int)json_integer_value(v) : 2;
+        if (st->substream > 2) st->substream = 2;
+        if (st->temporal > 2) st->temporal = 2;
+        src[sub->n_streams] = ps;
+        owners[sub->n_streams] = p;
+        sub->n_streams++;
+    }
+    if (!found) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such mid '%s' in feed %" PRIu64, mid, feed);
+    return NULL;
+}
+
+static json_t *sub_stream_json(const vr_subscriber *sub, const vr_sub_stream *st)
+{
+    json_t *o = json_pack("{s:i,s:s,s:s,s:b,s:I,s:s,s:b,s:s,s:b}", "mindex", st->mindex, "mid",
+                          st->mid, "type", st->video ? "video" : "audio", "active", st->feed_id != 0,
+                          "feed_id", (json_int_t)st->feed_id, "feed_mid", st->feed_mid, "send",
+                          st->send, "codec", sy_codec_id(st->codec), "ready", false);
+    if (st->feed_display) json_object_set_new(o, "feed_display", json_string(st->feed_display));
+    if (st->simulcast)
+        json_object_set_new(o, "simulcast",
+                            json_pack("{s:i,s:i,s:i,s:i}", "substream", -1, "substream-target",
+                                      st->substream, "temporal-layer", -1,
+                                      "temporal-layer-target", st->temporal));
+    (void)sub;
+    return o;
+}
+
+static json_t *join_subscriber(vr_session *s, vr_room *r, json_t *body, json_t **offer)
+{
+    json_t *err = NULL;
+    if (vr_check_field(body, "streams", JSON_ARRAY, false, &err) < 0 ||
+        vr_check_field(body, "feed", JSON_INTEGER, false, &err) < 0 ||
+        vr_check_field(body, "private_id", JSON_INTEGER, false, &err) < 0)
+        return err;
+    json_t *streams = json_object_get(body, "streams");
+    json_t *feed = json_object_get(body, "feed");
+    bool legacy = !streams && feed;
+    if (!streams && !feed) return vr_error(VR_ERROR_MISSING_ELEMENT, "Missing element (streams)");
+    if (streams && json_array_size(streams) == 0)
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (streams should be a non-empty array)");
+    if (r->require_pvtid) {
+        uint64_t pvt = (uint64_t)json_integer_value(json_object_get(body, "private_id"));
+        bool ok = false;
+        for (vr_participant *p = r->participants; p && !ok; p = p->next) ok = pvt && p->private_id == pvt;
+        if (!ok) return vr_error(VR_ERROR_UNAUTHORIZED, "Unauthorized (this room requires a valid private_id)");
+    }
+    vr_subscriber *sub = calloc(1, sizeof(*sub));
+    if (!sub) return vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
+    sub->room = r;
+    sub->handle = s->handle;
+    const vr_pub_stream *src[VR_MAX_STREAMS];
+    vr_participant *owners[VR_MAX_STREAMS];
+    if (legacy) {
+        err = add_feed(sub, r, body, src, owners);
+    } else {
+        for (size_t i = 0; i < json_array_size(streams) && !err; i++) {
+            json_t *item = json_array_get(streams, i);
+            if (!json_is_object(item))
+                err = vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (streams should contain objects)");
+            else
+                err = add_feed(sub, r, item, src, owners);
+        }
+    }
+    char errtext[256] = "";
+    char *sdp = NULL;
+    if (!err && vr_core->set_media_worker(s->handle, vr_room_worker(r)) < 0 &&
+        vr_core->worker_count() > 1)
+        err = vr_error(VR_ERROR_UNKNOWN_ERROR, "This handle already has a PeerConnection");
+    if (!err && !(sdp = vr_sdp_subscriber_offer(sub->streams, sub->n_streams, src, errtext,
+                                                sizeof(errtext))))
+        err = vr_error(VR_ERROR_UNKNOWN_ERROR, "Error generating the offer: %s", errtext);
+    if (!err && !(sub->fwd = vr_fwd_sub_new(s->handle, r->id)))
+        err = vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
+    if (err) {
+        for (int i = 0; i < sub->n_streams; i++) free(sub->streams[i].feed_display);
+        free(sub);
+        free(sdp);
+        return err;
+    }
+    for (int i = 0; i < sub->n_streams; i++) {
+        vr_participant *p = owners[i];
+        uint32_t clock = sy_codec_clock_rate(sub->streams[i].codec);
+        vr_fwd_sub_add_stream(sub->fwd, &sub->streams[i], clock, p->fwd, (int)(src[i] - p->streams));
+    }
+    sub->next = r->subscribers;
+    r->subscribers = sub;
+    s->sub = sub;
+    atomic_store(&s->fwd_sub, sub->fwd);
+    vr_fwd_sub_attach(vr_room_worker(r), sub->fwd);
+    *offer = json_pack("{s:s,s:s}", "type", "offer", "sdp", sdp);
+    free(sdp);
+    json_t *ev = json_pack("{s:s,s:I}", "videoroom", "attached", "room", (json_int_t)r->id);
+    json_t *list = json_array();
+    for (int i = 0; i < sub->n_streams; i++)
+        json_array_append_new(list, sub_stream_json(sub, &sub->streams[i]));
+    json_object_set_new(ev, "streams", list);
+    if (legacy) {
+        vr_participant *p = owners[0];
+        json_object_set_new(ev, "id", json_integer((json_int_t)p->id));
+        if (p->display) json_object_set_new(ev, "display", json_string(p->display));
+        json_object_set_new(ev, "warning", json_string("deprecated_api"));
+    }
+    return ev;
+}
+
+/* Applies one {mid?, send?, substream?, temporal?} (mid absent: every stream). */
+static json_t *configure_sub_item(vr_subscriber *sub, json_t *item, const char *only_type)
+{
+    json_t *err = NULL;
+    if (vr_check_field(item, "mid", JSON_STRING, false, &err) < 0 ||
+        vr_check_field(item, "send", JSON_TRUE, false, &err) < 0 ||
+        vr_check_field(item, "substream", JSON_INTEGER, false, &err) < 0 ||
+        vr_check_field(item, "temporal", JSON_INTEGER, false, &err) < 0)
+        return err;
+    const char *mid = json_string_value(json_object_get(item, "mid"));
+    json_t *send = json_object_get(item, "send");
+    json_t *ss = json_object_get(item, "substream"), *tl = json_object_get(item, "temporal");
+    int worker = vr_room_worker(sub->room);
+    bool found = false;
+    for (int i = 0; i < sub->n_streams; i++) {
+        vr_sub_stream *st = &sub->streams[i];
+        if (mid && strcmp(mid, st->mid)) continue;
+        if (only_type && strcmp(only_type, st->video ? "video" : "audio")) continue;
+        found = true;
+        if (send && json_is_true(send) != st->send) {
+            st->send = json_is_true(send);
+            vr_fwd_sub_set_send(worker, sub->fwd, i, st->send);
+        }
+        if ((ss || tl) && st->simulcast) {
+            if (ss) st->substream = json_integer_value(ss) > 2 ? 2 : (int)json_integer_value(ss);
+            if (tl) st->temporal = json_integer_value(tl) > 2 ? 2 : (int)json_integer_value(tl);
+            vr_fwd_sub_set_layers(worker, sub->fwd, i, st->substream, st->temporal);
+        }
+    }
+    if (mid && !found) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such mid '%s'", mid);
+    return NULL;
+}
+
+static json_t *configure_subscriber(vr_subscriber *sub, json_t *body)
+{
+    json_t *err = NULL;
+    if (vr_check_field(body, "streams", JSON_ARRAY, false, &err) < 0 ||
+        vr_check_field(body, "audio", JSON_TRUE, false, &err) < 0 ||
+        vr_check_field(body, "video", JSON_TRUE, false, &err) < 0)
+        return err;
+    if (json_is_true(json_object_get(body, "restart")))
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "ICE restarts are not supported yet");
+    json_t *streams = json_object_get(body, "streams");
+    if (streams) {
+        for (size_t i = 0; i < json_array_size(streams); i++) {
+            json_t *item = json_array_get(streams, i);
+            if (!json_is_object(item))
+                return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (streams should contain objects)");
+            if ((err = configure_sub_item(sub, item, NULL))) return err;
+        }
+        return NULL;
+    }
+    /* Legacy 0.x: top-level mid/send/substream/temporal, or audio/video booleans. */
+    static const char *const kinds[] = {"audio", "video"};
+    for (int k = 0; k < 2; k++) {
+        json_t *v = json_object_get(body, kinds[k]);
+        if (!v) continue;
+        json_t *item = json_pack("{s:O}", "send", v);
+        err = configure_sub_item(sub, item, kinds[k]);
+        json_decref(item);
+        if (err) return err;
+    }
+    return configure_sub_item(sub, body, NULL);
+}
+
+/* ---- requests ---- */
+
+static json_t *handle_join(vr_session *s, json_t *body, json_t *jsep, bool and_configure,
+                           json_t **jsep_out)
+{
+    json_t *err = NULL;
+    if (vr_check_field(body, "ptype", JSON_STRING, true, &err) < 0) return err;
+    if (vr_check_field(body, "room", JSON_INTEGER, true, &err) < 0) return err;
+    uint64_t rid = (uint64_t)json_integer_value(json_object_get(body, "room"));
+    vr_room *r = vr_room_find(rid);
+    if (!r) return vr_error(VR_ERROR_NO_SUCH_ROOM, "No such room (%" PRIu64 ")", rid);
+    if (s->pub || s->sub)
+        return vr_error(VR_ERROR_ALREADY_JOINED, "Already in as a %s on this handle",
+                        s->pub ? "publisher" : "subscriber");
+    const char *ptype = json_string_value(json_object_get(body, "ptype"));
+    if (!strcmp(ptype, "publisher")) {
+        if ((err = join_publisher(s, r, body, and_configure ? jsep : NULL, jsep_out))) return err;
+        return joined_event(s->pub);
+    }
+    if (!strcmp(ptype, "subscriber") || !strcmp(ptype, "listener")) {
+        if (jsep) return vr_error(VR_ERROR_INVALID_SDP_TYPE, "Subscribers do not send offers");
+        return join_subscriber(s, r, body, jsep_out);
+    }
+    return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (ptype)");
+}
+
+static json_t *handle_async(vr_session *s, const char *request, json_t *body, json_t *jsep,
+                            json_t **jsep_out)
+{
+    json_t *err = NULL;
+    vr_participant *p = s->pub;
+    vr_subscriber *sub = s->sub;
+    if (!strcmp(request, "join") || !strcmp(request, "joinandconfigure"))
+        return handle_join(s, body, jsep, !strcmp(request, "joinandconfigure"), jsep_out);
+    if (!strcmp(request, "switch") || !strcmp(request, "subscribe") ||
+        !strcmp(request, "unsubscribe") || !strcmp(request, "update"))
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Request '%s' is not supported yet", request);
+    if (!p && !sub) return vr_error(VR_ERROR_JOIN_FIRST, "Can't handle '%s' before joining", request);
+    if (p) {
+        if (!strcmp(request, "publish") || !strcmp(request, "configure")) {
+            if (!jsep) {
+                if (!strcmp(request, "publish"))
+                    return vr_error(VR_ERROR_INVALID_SDP, "Missing SDP offer");
+                if ((err = configure_publisher(p, body))) return err;
+                json_t *ev = room_event(p->room);
+                json_object_set_new(ev, "configured", json_string("ok"));
+                return ev;
+            }
+            if (!strcmp(request, "publish") && p->published)
+                return vr_error(VR_ERROR_ALREADY_PUBLISHED, "Can't publish, already published");
+            if ((err = do_publish(s, body, jsep, jsep_out))) return err;
+            return configured_event(p);
+        }
+        if (!strcmp(request, "unpublish")) {
+            if (!p->published) return vr_error(VR_ERROR_NOT_PUBLISHED, "Can't unpublish, not published");
+            vr_room *r = p->room;
+            pub_unpublish(p, true);
+            vr_core->close_pc(p->handle);
+            json_t *ev = room_event(r);
+            json_object_set_new(ev, "unpublished", json_string("ok"));
+            return ev;
+        }
+        if (!strcmp(request, "leave")) {
+            json_t *ev = room_event(p->room);
+            bool had_pc = p->published;
+            pub_leave(p);
+            if (had_pc) vr_core->close_pc(s->handle);
+            json_object_set_new(ev, "leaving", json_string("ok"));
+            return ev;
+        }
+        if (!strcmp(request, "start") || !strcmp(request, "pause"))
+            return vr_error(VR_ERROR_INVALID_REQUEST, "Invalid request '%s' for a publisher", request);
+        return vr_error(VR_ERROR_INVALID_REQUEST, "Unknown request '%s'", request);
+    }
+    int worker = vr_room_worker(sub->room);
+    if (!strcmp(request, "start")) {
+        if (jsep) {
+            const char *type = json_string_value(json_object_get(jsep, "type"));
+            if (!type || strcasecmp(type, "answer"))
+                return vr_error(VR_ERROR_INVALID_SDP_TYPE, "Unexpected offer (subscribers answer)");
+        }
+        if (sub->paused) {
+            sub->paused = false;
+            vr_fwd_sub_set_paused(worker, sub->fwd, false);
+        }
+        json_t *ev = room_event(sub->room);
+        json_object_set_new(ev, "started", json_string("ok"));
+        return ev;
+    }
+    if (jsep) return vr_error(VR_ERROR_INVALID_SDP_TYPE, "Unexpected JSEP for '%s'", request);
+    if (!strcmp(request, "pause")) {
+        if (!sub->paused) {
+            sub->paused = true;
+            vr_fwd_sub_set_paused(worker, sub->fwd, true);
+        }
+        json_t *ev = room_event(sub->room);
+        json_object_set_new(ev, "paused", json_string("ok"));
+        return ev;
+    }
+    if (!strcmp(request, "configure")) {
+        if ((err = configure_subscriber(sub, body))) return err;
+        json_t *ev = room_event(sub->room);
+        json_object_set_new(ev, "configured", json_string("ok"));
+        return ev;
+    }
+    if (!strcmp(request, "leave")) {
+        json_t *ev = room_event(sub->room);
+        sub_remove(sub);
+        vr_core->close_pc(s->handle);
+        json_object_set_new(ev, "left", json_string("ok"));
+        return ev;
+    }
+    if (!strcmp(request, "publish") || !strcmp(request, "unpublish"))
+        return vr_error(VR_ERROR_INVALID_REQUEST, "Invalid request '%s' for a subscriber", request);
+    return vr_error(VR_ERROR_INVALID_REQUEST, "Unknown request '%s'", request);
+}
+
+static const char *const async_requests[] = {
+    "join", "joinandconfigure", "configure", "publish", "unpublish", "start",
+    "pause", "switch", "subscribe", "unsubscribe", "update", "leave",
+};
+
+static sy_plugin_result vr_handle_message(sy_plugin_handle *h, const char *tr, json_t *body,
+                                          json_t *jsep)
+{
+    sy_plugin_result res = {SY_PLUGIN_OK, NULL, NULL};
+    vr_session *s = vr_core->get_plugin_data(h);
+    if (!s) {
+        res.type = SY_PLUGIN_ERROR;
+        res.text = "No session associated with this handle";
+        return res;
+    }
+    json_t *req = json_object_get(body, "request");
+    if (!req) {
+        res.content = vr_error(VR_ERROR_MISSING_ELEMENT, "Missing element (request)");
+        return res;
+    }
+    if (!json_is_string(req)) {
+        res.content = vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (request should be a string)");
+        return res;
+    }
+    const char *request = json_string_value(req);
+    bool async = false;
+    for (size_t i = 0; i < sizeof(async_requests) / sizeof(async_requests[0]); i++)
+        if (!strcasecmp(request, async_requests[i])) async = true;
+    if (!async) {
+        if (jsep) {
+            res.content = vr_error(VR_ERROR_INVALID_REQUEST, "Request '%s' takes no JSEP", request);
+            return res;
+        }
+        res.content = vr_rooms_handle_sync(request, body);
+        if (!res.content) res.content = vr_error(VR_ERROR_INVALID_REQUEST, "Unknown request '%s'", request);
+        return res;
+    }
+    /* Asynchronous: ack now, the event follows (pushed events are queued behind it). */
+    char lower[32];
+    snprintf(lower, sizeof(lower), "%s", request);
+    for (char *c = lower; *c; c++) *c = (char)(*c | 0x20);
+    json_t *jsep_out = NULL;
+    json_t *ev = handle_async(s, lower, body, jsep, &jsep_out);
+    push(h, tr, ev, jsep_out);
+    res.type = SY_PLUGIN_OK_WAIT;
+    return res;
+}
+
+/* ---- media ---- */
+
+static void vr_setup_media(sy_plugin_handle *h)
+{
+    vr_session *s = vr_core->get_plugin_data(h);
+    if (!s) return;
+    vr_fwd_pub *p = atomic_load(&s->fwd_pub);
+    if (p) vr_fwd_pub_setup(p);
+    vr_fwd_subscriber *sub = atomic_load(&s->fwd_sub);
+    if (sub) vr_fwd_sub_setup(sub);
+}
+
+static void vr_incoming_rtp(sy_plugin_handle *h, sy_rtp_packet *pkt)
+{
+    vr_session *s = vr_core->get_plugin_data(h);
+    vr_fwd_pub *p = s ? atomic_load(&s->fwd_pub) : NULL;
+    if (p) vr_fwd_pub_rtp(p, pkt);
+}
+
+static void vr_incoming_rtcp(sy_plugin_handle *h, int mindex, bool video, const uint8_t *buf,
+                             size_t len)
+{
+    (void)video;
+    vr_session *s = vr_core->get_plugin_data(h);
+    if (!s) return;
+    vr_fwd_pub *p = atomic_load(&s->fwd_pub);
+    if (p) vr_fwd_pub_rtcp(p);
+    vr_fwd_subscriber *sub = atomic_load(&s->fwd_sub);
+    if (sub) vr_fwd_sub_rtcp(sub, mindex, buf, len);
+}
+
+static void vr_hangup_media(sy_plugin_handle *h)
+{
+    vr_session *s = vr_core->get_plugin_data(h);
+    if (!s) return;
+    if (s->pub && s->pub->published) pub_unpublish(s->pub, true);
+    if (s->sub) vr_fwd_sub_set_up(vr_room_worker(s->sub->room), s->sub->fwd, false);
+}
+
+static json_t *vr_query_session(sy_plugin_handle *h)
+{
+    vr_session *s = vr_core->get_plugin_data(h);
+    if (!s) return NULL;
+    if (s->pub)
+        return json_pack("{s:s,s:I,s:I,s:b}", "type", "publisher", "room",
+                         (json_int_t)s->pub->room->id, "id", (json_int_t)s->pub->id, "published",
+                         s->pub->published);
+    if (s->sub)
+        return json_pack("{s:s,s:I,s:b,s:i}", "type", "subscriber", "room",
+                         (json_int_t)s->sub->room->id, "paused", s->sub->paused, "streams",
+                         s->sub->n_streams);
+    return json_pack("{s:s}", "type", "none");
+}
+
+static const sy_plugin videoroom = {
+    .api_version = SY_PLUGIN_API_VERSION,
+    .package = "janus.plugin.videoroom",
+    .name = "VideoRoom",
+    .description = "An SFU: publishers and subscribers in rooms (Janus VideoRoom API)",
+    .author = "The Switchyard developers",
+    .version_string = "0.1.0",
+    .version = 100,
+    .init = vr_init,
+    .destroy = vr_destroy,
+    .create_session = vr_create_session,
+    .handle_message = vr_handle_message,
+    .destroy_session = vr_destroy_session,
+    .query_session = vr_query_session,
+    .setup_media = vr_setup_media,
+    .incoming_rtp = vr_incoming_rtp,
+    .incoming_rtcp = vr_incoming_rtcp,
+    .hangup_media = vr_hangup_media,
+};
+
+__attribute__((visibility("default"))) const sy_plugin *switchyard_plugin_create(void)
+{
+    return &videoroom;
+}

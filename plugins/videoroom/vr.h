@@ -1,0 +1,180 @@
+/*
+ * janus.plugin.videoroom: shared declarations.
+ *
+ * Threads and ownership
+ *   Control state (rooms, participants, subscribers, the JSON API) lives on the main
+ *   thread: every control callback of the plugin API runs there, so it needs no lock.
+ *   Each room has a media worker (round robin at the room's first join); every handle
+ *   that joins the room asks the core for that worker before its first JSEP, so the
+ *   room's peer connections all live on one worker.
+ *   The forwarding state (vr_fwd.c: per publisher stream the list of subscriber
+ *   streams with their rewriter, simulcast context and flags) is owned by that worker.
+ *   The main thread creates it, then changes it only by posting closures with
+ *   core->run_on_worker; the publisher's incoming_rtp walks it with no lock. It is
+ *   freed by the last closure on the worker, after which the main thread no longer
+ *   holds the pointer.
+ */
+#ifndef SY_PLUGIN_VIDEOROOM_H
+#define SY_PLUGIN_VIDEOROOM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "protocol/sdp_codec.h"
+#include "switchyard/plugin.h"
+
+#define VR_MAX_STREAMS 16 /* m-lines per publisher and per subscriber */
+
+#define VR_ERROR_UNKNOWN_ERROR 499
+#define VR_ERROR_NO_MESSAGE 421
+#define VR_ERROR_INVALID_JSON 422
+#define VR_ERROR_INVALID_REQUEST 423
+#define VR_ERROR_JOIN_FIRST 424
+#define VR_ERROR_ALREADY_JOINED 425
+#define VR_ERROR_NO_SUCH_ROOM 426
+#define VR_ERROR_ROOM_EXISTS 427
+#define VR_ERROR_NO_SUCH_FEED 428
+#define VR_ERROR_MISSING_ELEMENT 429
+#define VR_ERROR_INVALID_ELEMENT 430
+#define VR_ERROR_INVALID_SDP_TYPE 431
+#define VR_ERROR_PUBLISHERS_FULL 432
+#define VR_ERROR_UNAUTHORIZED 433
+#define VR_ERROR_ALREADY_PUBLISHED 434
+#define VR_ERROR_NOT_PUBLISHED 435
+#define VR_ERROR_ID_EXISTS 436
+#define VR_ERROR_INVALID_SDP 437
+
+extern const sy_core_api *vr_core;
+
+typedef struct vr_room vr_room;
+typedef struct vr_participant vr_participant;
+typedef struct vr_subscriber vr_subscriber;
+typedef struct vr_fwd_pub vr_fwd_pub;
+typedef struct vr_fwd_subscriber vr_fwd_subscriber;
+
+/* One published m-line, as answered. */
+typedef struct vr_pub_stream {
+    int mindex;
+    char mid[33];
+    bool video;
+    sy_codec codec;
+    uint8_t pt, rtx_pt; /* rtx_pt 0: none */
+    char fmtp[128];     /* the answered fmtp of the codec, "" if none */
+    bool simulcast;
+} vr_pub_stream;
+
+struct vr_room {
+    vr_room *next;
+    uint64_t id;
+    char *description, *secret, *pin;
+    bool is_private, require_pvtid, notify_joining;
+    int max_publishers;
+    uint32_t bitrate;
+    int fir_freq;
+    char audiocodec[64], videocodec[64];
+    int worker; /* -1 until the first join */
+    vr_participant *participants; /* publisher-type participants (publishing or not) */
+    vr_subscriber *subscribers;
+};
+
+/* A publisher-type participant. */
+struct vr_participant {
+    vr_participant *next;
+    vr_room *room;
+    sy_plugin_handle *handle;
+    uint64_t id, private_id;
+    char *display;
+    bool published; /* answered a publish offer; forwarding state exists */
+    int n_streams;
+    vr_pub_stream streams[VR_MAX_STREAMS];
+    vr_fwd_pub *fwd; /* worker-owned; the main thread only posts closures with it */
+};
+
+/* One m-line of a subscriber's peer connection. */
+typedef struct vr_sub_stream {
+    int mindex;
+    char mid[8];
+    uint64_t feed_id; /* 0 once the feed left */
+    char feed_mid[33];
+    char *feed_display;
+    bool video;
+    sy_codec codec;
+    uint8_t pt;
+    bool send;
+    bool simulcast;
+    int substream, temporal;
+} vr_sub_stream;
+
+struct vr_subscriber {
+    vr_subscriber *next;
+    vr_room *room;
+    sy_plugin_handle *handle;
+    bool paused;
+    int n_streams;
+    vr_sub_stream streams[VR_MAX_STREAMS];
+    vr_fwd_subscriber *fwd; /* worker-owned */
+};
+
+/* Per handle (core plugin data). The two atomics are what the media callbacks of this
+ * handle read on the worker: set on the main thread before the forwarding state is
+ * posted, cleared before the closure that frees it. */
+typedef struct vr_session {
+    sy_plugin_handle *handle;
+    vr_participant *pub;
+    vr_subscriber *sub;
+    _Atomic(vr_fwd_pub *) fwd_pub;
+    _Atomic(vr_fwd_subscriber *) fwd_sub;
+} vr_session;
+
+/* ---- vr_rooms.c (main thread) ---- */
+int vr_rooms_load(const char *config_dir);
+void vr_rooms_free(void);
+vr_room *vr_room_find(uint64_t id);
+int vr_room_worker(vr_room *r);
+/* Synchronous requests; returns the reply data, or NULL if request is not one. */
+json_t *vr_rooms_handle_sync(const char *request, json_t *body);
+/* Implemented in videoroom.c: tears down every participant of a room being destroyed. */
+void vr_room_evict_all(vr_room *r);
+/* Kick: implemented in videoroom.c. Returns 0 or an error code with text. */
+int vr_room_kick(vr_room *r, uint64_t id, char *err, size_t errlen);
+json_t *vr_publisher_entry(const vr_participant *p);
+
+/* ---- helpers (vr_rooms.c) ---- */
+json_t *vr_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Checks that a field has the type (JSON_INTEGER means a positive integer, JSON_TRUE
+ * a boolean). Returns 0, or fills *error with a 429/430 error object. */
+int vr_check_field(json_t *body, const char *name, json_type type, bool required, json_t **error);
+bool vr_codec_list_valid(const char *list, bool video);
+void vr_broadcast(vr_room *r, const vr_participant *except, json_t *ev);
+
+/* ---- vr_sdp.c ---- */
+/* Answers a publisher's offer. Returns a malloc'd SDP and fills streams, or NULL with err. */
+char *vr_sdp_publisher_answer(const char *offer, const char *audiocodecs, const char *videocodecs,
+                              vr_pub_stream *streams, int *n_streams, char *err, size_t errlen);
+/* A subscriber offer with one sendonly m-line per stream. malloc'd, or NULL with err. */
+char *vr_sdp_subscriber_offer(const vr_sub_stream *streams, int n, const vr_pub_stream *const *src,
+                              char *err, size_t errlen);
+
+/* ---- vr_fwd.c ---- */
+vr_fwd_pub *vr_fwd_pub_new(sy_plugin_handle *h, const vr_pub_stream *streams, int n,
+                           uint32_t bitrate);
+void vr_fwd_pub_gone(int worker, vr_fwd_pub *p); /* unlinks its subscribers, frees */
+void vr_fwd_pub_keyframe(int worker, vr_fwd_pub *p);
+vr_fwd_subscriber *vr_fwd_sub_new(sy_plugin_handle *h, uint64_t room_id);
+void vr_fwd_sub_add_stream(vr_fwd_subscriber *s, const vr_sub_stream *st, uint32_t clock_rate,
+                           vr_fwd_pub *src, int src_stream);
+void vr_fwd_sub_attach(int worker, vr_fwd_subscriber *s);
+void vr_fwd_sub_detach(int worker, vr_fwd_subscriber *s); /* unlinks, frees */
+void vr_fwd_sub_set_paused(int worker, vr_fwd_subscriber *s, bool paused);
+void vr_fwd_sub_set_up(int worker, vr_fwd_subscriber *s, bool up);
+void vr_fwd_sub_set_send(int worker, vr_fwd_subscriber *s, int index, bool send);
+void vr_fwd_sub_set_layers(int worker, vr_fwd_subscriber *s, int index, int substream, int temporal);
+/* Media worker callbacks. */
+void vr_fwd_pub_setup(vr_fwd_pub *p);
+void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt);
+void vr_fwd_pub_rtcp(vr_fwd_pub *p);
+void vr_fwd_sub_setup(vr_fwd_subscriber *s);
+void vr_fwd_sub_rtcp(vr_fwd_subscriber *s, int mindex, const uint8_t *buf, size_t len);
+
+#endif

@@ -1,0 +1,361 @@
+/*
+ * VideoRoom forwarding state, owned by the room's media worker.
+ *
+ * A vr_fwd_pub is one publishing handle: per published m-line the array of subscriber
+ * streams it feeds. A vr_fwd_subscriber is one subscribing handle: its m-lines, each
+ * pointing back at the publisher stream it receives (NULL once the publisher is gone).
+ * The main thread builds both, then only posts closures (vr_op) that link, unlink,
+ * change flags and free them on the worker; the packet path (vr_fwd_pub_rtp) runs on
+ * the same worker and needs no lock. The handles they keep are referenced.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol/rtp.h"
+#include "protocol/simulcast.h"
+#include "vr.h"
+
+typedef struct vr_fwd_sub {
+    vr_fwd_subscriber *owner;
+    vr_fwd_pub *src; /* NULL: the publisher is gone */
+    int src_stream;
+    int mindex;
+    char mid[8];
+    bool video, simulcast, send;
+    bool rebase; /* continue the outgoing sequence at the next packet (after a gap) */
+    bool need_key; /* asked for a key frame and none was forwarded yet: ask again */
+    uint64_t pli_us;
+    sy_rtp_rewriter rw;
+    sy_simulcast sim;
+} vr_fwd_sub;
+
+struct vr_fwd_subscriber {
+    sy_plugin_handle *h;
+    uint64_t room_id;
+    bool up, paused;
+    int n;
+    vr_fwd_sub s[VR_MAX_STREAMS];
+};
+
+typedef struct {
+    int mindex;
+    bool video, simulcast;
+    vr_fwd_sub **subs;
+    int n, cap;
+} vr_fwd_pub_stream;
+
+struct vr_fwd_pub {
+    sy_plugin_handle *h;
+    uint32_t bitrate;
+    unsigned rtcp_count;
+    int n;
+    vr_fwd_pub_stream s[VR_MAX_STREAMS];
+    int8_t by_mindex[VR_MAX_STREAMS];
+};
+
+typedef enum {
+    OP_PUB_GONE,
+    OP_PUB_KEYFRAME,
+    OP_SUB_ATTACH,
+    OP_SUB_DETACH,
+    OP_SUB_PAUSED,
+    OP_SUB_UP,
+    OP_SUB_SEND,
+    OP_SUB_LAYERS,
+} vr_op_kind;
+
+typedef struct {
+    vr_op_kind kind;
+    vr_fwd_pub *pub;
+    vr_fwd_subscriber *sub;
+    int index, a, b;
+} vr_op;
+
+/* ---- worker side ---- */
+
+static void pli_source(vr_fwd_sub *fs)
+{
+    if (!fs->src || !fs->video) return;
+    /* The core coalesces PLIs to one a second per stream: a subscriber that starts
+     * right after another would miss the key frame, so it keeps asking until one was
+     * forwarded to it (vr_fwd_pub_rtp). */
+    fs->need_key = true;
+    fs->pli_us = 0;
+    vr_core->send_pli(fs->src->h, fs->src->s[fs->src_stream].mindex);
+}
+
+static void unlink_sub(vr_fwd_sub *fs)
+{
+    if (!fs->src) return;
+    vr_fwd_pub_stream *ps = &fs->src->s[fs->src_stream];
+    for (int i = 0; i < ps->n; i++) {
+        if (ps->subs[i] == fs) {
+            ps->subs[i] = ps->subs[--ps->n];
+            break;
+        }
+    }
+    fs->src = NULL;
+}
+
+static void link_sub(vr_fwd_sub *fs)
+{
+    if (!fs->src) return;
+    vr_fwd_pub_stream *ps = &fs->src->s[fs->src_stream];
+    if (ps->n == ps->cap) {
+        int cap = ps->cap ? ps->cap * 2 : 4;
+        vr_fwd_sub **subs = realloc(ps->subs, (size_t)cap * sizeof(*subs));
+        if (!subs) {
+            fs->src = NULL;
+            return;
+        }
+        ps->subs = subs;
+        ps->cap = cap;
+    }
+    ps->subs[ps->n++] = fs;
+}
+
+static void run_op(void *arg)
+{
+    vr_op *op = arg;
+    vr_fwd_subscriber *s = op->sub;
+    vr_fwd_sub *fs = (s && op->index >= 0 && op->index < s->n) ? &s->s[op->index] : NULL;
+    switch (op->kind) {
+    case OP_PUB_GONE:
+        for (int i = 0; i < op->pub->n; i++) {
+            vr_fwd_pub_stream *ps = &op->pub->s[i];
+            for (int j = 0; j < ps->n; j++) ps->subs[j]->src = NULL;
+            free(ps->subs);
+        }
+        vr_core->handle_unref(op->pub->h);
+        free(op->pub);
+        break;
+    case OP_PUB_KEYFRAME:
+        for (int i = 0; i < op->pub->n; i++)
+            if (op->pub->s[i].video) vr_core->send_pli(op->pub->h, op->pub->s[i].mindex);
+        break;
+    case OP_SUB_ATTACH:
+        for (int i = 0; i < s->n; i++) {
+            link_sub(&s->s[i]);
+            if (s->up && !s->paused) pli_source(&s->s[i]);
+        }
+        break;
+    case OP_SUB_DETACH:
+        for (int i = 0; i < s->n; i++) unlink_sub(&s->s[i]);
+        vr_core->handle_unref(s->h);
+        free(s);
+        break;
+    case OP_SUB_PAUSED:
+        if (s->paused && !op->a) {
+            for (int i = 0; i < s->n; i++) {
+                s->s[i].rebase = true;
+                if (s->up) pli_source(&s->s[i]);
+            }
+        }
+        s->paused = op->a;
+        break;
+    case OP_SUB_UP:
+        s->up = op->a;
+        break;
+    case OP_SUB_SEND:
+        if (fs) {
+            if (!fs->send && op->a) {
+                fs->rebase = true;
+                if (s->up && !s->paused) pli_source(fs);
+            }
+            fs->send = op->a;
+        }
+        break;
+    case OP_SUB_LAYERS:
+        if (fs && fs->simulcast) {
+            int sub = op->a >= 0 ? op->a : fs->sim.substream_target;
+            int tmp = op->b >= 0 ? op->b : fs->sim.temporal_target;
+            sy_simulcast_set_target(&fs->sim, sub, tmp);
+            if (s->up && !s->paused) pli_source(fs);
+        }
+        break;
+    }
+    free(op);
+}
+
+static void post(int worker, vr_op_kind kind, vr_fwd_pub *pub, vr_fwd_subscriber *sub, int index,
+                 int a, int b)
+{
+    vr_op *op = malloc(sizeof(*op));
+    if (!op) return; /* out of memory: the change is lost, nothing is freed twice */
+    *op = (vr_op){kind, pub, sub, index, a, b};
+    /* A stopping worker runs no more media callbacks: apply it here. */
+    if (vr_core->run_on_worker(worker, run_op, op) < 0) run_op(op);
+}
+
+void vr_fwd_pub_setup(vr_fwd_pub *p)
+{
+    if (p->bitrate) vr_core->send_remb(p->h, p->bitrate);
+}
+
+void vr_fwd_pub_rtcp(vr_fwd_pub *p)
+{
+    /* The room's cap is repeated every few feedback packets (about once a second). */
+    if (p->bitrate && ++p->rtcp_count % 5 == 0) vr_core->send_remb(p->h, p->bitrate);
+}
+
+void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
+{
+    if (pkt->mindex < 0 || pkt->mindex >= VR_MAX_STREAMS) return;
+    int si = p->by_mindex[pkt->mindex];
+    if (si < 0) return;
+    vr_fwd_pub_stream *ps = &p->s[si];
+    if (!ps->n) return;
+    int tid = -1;
+    if (pkt->substream >= 0) {
+        sy_rtp_header hdr;
+        if (sy_rtp_parse(pkt->data, pkt->len, &hdr) == 0)
+            tid = sy_vp8_temporal_id(pkt->data + hdr.payload_offset, hdr.payload_len);
+    }
+    bool pli = false;
+    for (int i = 0; i < ps->n; i++) {
+        vr_fwd_sub *fs = ps->subs[i];
+        vr_fwd_subscriber *s = fs->owner;
+        if (!s->up || s->paused || !fs->send) continue;
+        if (pkt->substream >= 0 && fs->simulcast) {
+            unsigned f = sy_simulcast_process(&fs->sim, pkt->substream, pkt->keyframe, tid,
+                                              pkt->arrival_us);
+            if (f & SY_SIMULCAST_NEED_KEYFRAME) pli = true;
+            if (f & SY_SIMULCAST_SWITCHED) {
+                json_t *ev = json_pack("{s:s,s:I,s:s,s:i}", "videoroom", "event", "room",
+                                       (json_int_t)s->room_id, "mid", fs->mid, "substream",
+                                       fs->sim.substream);
+                vr_core->push_event(s->h, NULL, ev, NULL);
+                json_decref(ev);
+            }
+            if (!(f & SY_SIMULCAST_FORWARD)) continue;
+        }
+        if (fs->need_key) {
+            if (pkt->keyframe) {
+                fs->need_key = false;
+            } else if (pkt->arrival_us - fs->pli_us > 300000) {
+                fs->pli_us = pkt->arrival_us;
+                pli = true;
+            }
+        }
+        if (fs->rebase) {
+            if (fs->rw.started) fs->rw.ssrc_in = ~pkt->ssrc;
+            fs->rebase = false;
+        }
+        uint16_t seq;
+        uint32_t ts;
+        sy_rtp_rewriter_map(&fs->rw, pkt->ssrc, pkt->seq, pkt->timestamp, pkt->arrival_us, &seq,
+                            &ts);
+        sy_rtp_set_seq(pkt->data, pkt->len, seq);
+        sy_rtp_set_timestamp(pkt->data, pkt->len, ts);
+        sy_rtp_packet out = *pkt;
+        out.mindex = fs->mindex;
+        out.seq = seq;
+        out.timestamp = ts;
+        vr_core->relay_rtp(s->h, &out);
+    }
+    if (pli) vr_core->send_pli(p->h, pkt->mindex);
+}
+
+void vr_fwd_sub_setup(vr_fwd_subscriber *s)
+{
+    s->up = true;
+    if (s->paused) return;
+    for (int i = 0; i < s->n; i++) pli_source(&s->s[i]);
+}
+
+void vr_fwd_sub_rtcp(vr_fwd_subscriber *s, int mindex, const uint8_t *buf, size_t len)
+{
+    /* A PLI or FIR from the subscriber goes to the publisher (the core coalesces). */
+    bool want = false;
+    size_t off = 0;
+    while (off + 4 <= len) {
+        uint8_t fmt = buf[off] & 0x1F, pt = buf[off + 1];
+        size_t plen = ((size_t)buf[off + 2] << 8 | buf[off + 3]) * 4 + 4;
+        if (plen > len - off) break;
+        if (pt == 206 && (fmt == 1 || fmt == 4)) want = true;
+        off += plen;
+    }
+    if (!want) return;
+    for (int i = 0; i < s->n; i++)
+        if (s->s[i].mindex == mindex) pli_source(&s->s[i]);
+}
+
+/* ---- main thread side ---- */
+
+vr_fwd_pub *vr_fwd_pub_new(sy_plugin_handle *h, const vr_pub_stream *streams, int n,
+                           uint32_t bitrate)
+{
+    vr_fwd_pub *p = calloc(1, sizeof(*p));
+    if (!p) return NULL;
+    vr_core->handle_ref(h);
+    p->h = h;
+    p->bitrate = bitrate;
+    memset(p->by_mindex, -1, sizeof(p->by_mindex));
+    for (int i = 0; i < n && i < VR_MAX_STREAMS; i++) {
+        p->s[i].mindex = streams[i].mindex;
+        p->s[i].video = streams[i].video;
+        p->s[i].simulcast = streams[i].simulcast;
+        if (streams[i].mindex >= 0 && streams[i].mindex < VR_MAX_STREAMS)
+            p->by_mindex[streams[i].mindex] = (int8_t)i;
+        p->n++;
+    }
+    return p;
+}
+
+void vr_fwd_pub_gone(int worker, vr_fwd_pub *p) { post(worker, OP_PUB_GONE, p, NULL, -1, 0, 0); }
+
+void vr_fwd_pub_keyframe(int worker, vr_fwd_pub *p)
+{
+    post(worker, OP_PUB_KEYFRAME, p, NULL, -1, 0, 0);
+}
+
+vr_fwd_subscriber *vr_fwd_sub_new(sy_plugin_handle *h, uint64_t room_id)
+{
+    vr_fwd_subscriber *s = calloc(1, sizeof(*s));
+    if (!s) return NULL;
+    vr_core->handle_ref(h);
+    s->h = h;
+    s->room_id = room_id;
+    return s;
+}
+
+void vr_fwd_sub_add_stream(vr_fwd_subscriber *s, const vr_sub_stream *st, uint32_t clock_rate,
+                           vr_fwd_pub *src, int src_stream)
+{
+    if (s->n >= VR_MAX_STREAMS) return;
+    vr_fwd_sub *fs = &s->s[s->n++];
+    fs->owner = s;
+    fs->src = src;
+    fs->src_stream = src_stream;
+    fs->mindex = st->mindex;
+    snprintf(fs->mid, sizeof(fs->mid), "%s", st->mid);
+    fs->video = st->video;
+    fs->simulcast = st->simulcast;
+    fs->send = st->send;
+    sy_rtp_rewriter_init(&fs->rw, clock_rate);
+    sy_simulcast_init(&fs->sim, st->substream, st->temporal, 0);
+}
+
+void vr_fwd_sub_attach(int worker, vr_fwd_subscriber *s) { post(worker, OP_SUB_ATTACH, NULL, s, -1, 0, 0); }
+void vr_fwd_sub_detach(int worker, vr_fwd_subscriber *s) { post(worker, OP_SUB_DETACH, NULL, s, -1, 0, 0); }
+
+void vr_fwd_sub_set_paused(int worker, vr_fwd_subscriber *s, bool paused)
+{
+    post(worker, OP_SUB_PAUSED, NULL, s, -1, paused, 0);
+}
+
+void vr_fwd_sub_set_up(int worker, vr_fwd_subscriber *s, bool up)
+{
+    post(worker, OP_SUB_UP, NULL, s, -1, up, 0);
+}
+
+void vr_fwd_sub_set_send(int worker, vr_fwd_subscriber *s, int index, bool send)
+{
+    post(worker, OP_SUB_SEND, NULL, s, index, send, 0);
+}
+
+void vr_fwd_sub_set_layers(int worker, vr_fwd_subscriber *s, int index, int substream, int temporal)
+{
+    post(worker, OP_SUB_LAYERS, NULL, s, index, substream, temporal);
+}

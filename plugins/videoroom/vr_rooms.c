@@ -1,0 +1,460 @@
+/*
+ * VideoRoom rooms: the configuration file, and the synchronous requests (create, edit,
+ * destroy, exists, list, listparticipants, kick). Main thread only.
+ */
+#include <inttypes.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "vr.h"
+
+static vr_room *rooms;
+static char *admin_key;
+static unsigned next_worker;
+
+json_t *vr_error(int code, const char *fmt, ...)
+{
+    char text[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    return json_pack("{s:s,s:i,s:s}", "videoroom", "event", "error_code", code, "error", text);
+}
+
+int vr_check_field(json_t *body, const char *name, json_type type, bool required, json_t **error)
+{
+    json_t *v = json_object_get(body, name);
+    if (!v) {
+        if (required) *error = vr_error(VR_ERROR_MISSING_ELEMENT, "Missing element (%s)", name);
+        return required ? -1 : 0;
+    }
+    bool ok = type == JSON_TRUE      ? json_is_boolean(v)
+              : type == JSON_INTEGER ? json_is_integer(v) && json_integer_value(v) >= 0
+              : type == JSON_ARRAY   ? json_is_array(v)
+                                     : json_is_string(v);
+    if (!ok) {
+        *error = vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (%s should be %s)", name,
+                          type == JSON_TRUE      ? "a boolean"
+                          : type == JSON_INTEGER ? "a positive integer"
+                          : type == JSON_ARRAY   ? "an array"
+                                                 : "a string");
+        return -1;
+    }
+    return 0;
+}
+
+vr_room *vr_room_find(uint64_t id)
+{
+    for (vr_room *r = rooms; r; r = r->next)
+        if (r->id == id) return r;
+    return NULL;
+}
+
+int vr_room_worker(vr_room *r)
+{
+    if (r->worker < 0) {
+        int n = vr_core->worker_count();
+        r->worker = n > 0 ? (int)(next_worker++ % (unsigned)n) : 0;
+    }
+    return r->worker;
+}
+
+static void room_free(vr_room *r)
+{
+    free(r->description);
+    free(r->secret);
+    free(r->pin);
+    free(r);
+}
+
+static vr_room *room_new(uint64_t id)
+{
+    vr_room *r = calloc(1, sizeof(*r));
+    if (!r) return NULL;
+    r->id = id;
+    r->max_publishers = 3;
+    r->worker = -1;
+    snprintf(r->audiocodec, sizeof(r->audiocodec), "opus");
+    snprintf(r->videocodec, sizeof(r->videocodec), "vp8");
+    return r;
+}
+
+static void room_link(vr_room *r)
+{
+    r->next = rooms;
+    rooms = r;
+}
+
+static void set_str(char **dst, const char *v)
+{
+    free(*dst);
+    *dst = v && *v ? strdup(v) : NULL;
+}
+
+/* ---- configuration file ---- */
+
+/* libconfig values as Janus writes them: strings, numbers or booleans. */
+static const char *cfg_str(const config_setting_t *g, const char *name, char *buf, size_t len)
+{
+    config_setting_t *s = config_setting_get_member(g, name);
+    if (!s) return NULL;
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_STRING: return config_setting_get_string(s);
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64: snprintf(buf, len, "%lld", (long long)config_setting_get_int64(s)); return buf;
+    case CONFIG_TYPE_BOOL: return config_setting_get_bool(s) ? "true" : "false";
+    default: return NULL;
+    }
+}
+
+static bool cfg_bool(const config_setting_t *g, const char *name, bool def)
+{
+    char buf[32];
+    const char *v = cfg_str(g, name, buf, sizeof(buf));
+    if (!v) return def;
+    return !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1");
+}
+
+static long long cfg_int(const config_setting_t *g, const char *name, long long def)
+{
+    char buf[32];
+    const char *v = cfg_str(g, name, buf, sizeof(buf));
+    return v ? strtoll(v, NULL, 10) : def;
+}
+
+int vr_rooms_load(const char *config_dir)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/switchyard.plugin.videoroom.jcfg", config_dir ? config_dir : ".");
+    FILE *f = fopen(path, "r");
+    if (!f) return 0; /* no file: no rooms, defaults */
+    fclose(f);
+    config_t cfg;
+    config_init(&cfg);
+    if (!config_read_file(&cfg, path)) {
+        fprintf(stderr, "[videoroom] %s:%d: %s\n", path, config_error_line(&cfg),
+                config_error_text(&cfg));
+        config_destroy(&cfg);
+        return -1;
+    }
+    config_setting_t *root = config_root_setting(&cfg);
+    char buf[64];
+    config_setting_t *general = config_setting_get_member(root, "general");
+    if (general) {
+        const char *k = cfg_str(general, "admin_key", buf, sizeof(buf));
+        if (k && *k) admin_key = strdup(k);
+        if (cfg_bool(general, "string_ids", false))
+            fprintf(stderr, "[videoroom] string_ids is not supported yet: numeric IDs are used\n");
+    }
+    int rc = 0;
+    for (int i = 0; i < config_setting_length(root); i++) {
+        config_setting_t *g = config_setting_get_elem(root, (unsigned)i);
+        const char *name = config_setting_name(g);
+        if (!name || strncmp(name, "room-", 5) || !config_setting_is_group(g)) continue;
+        char *end = NULL;
+        unsigned long long id = strtoull(name + 5, &end, 10);
+        if (!id || *end || vr_room_find(id)) {
+            fprintf(stderr, "[videoroom] skipping %s: bad or duplicate room ID\n", name);
+            continue;
+        }
+        vr_room *r = room_new(id);
+        if (!r) {
+            rc = -1;
+            break;
+        }
+        const char *v;
+        char dflt[48];
+        snprintf(dflt, sizeof(dflt), "Room %llu", id);
+        v = cfg_str(g, "description", buf, sizeof(buf));
+        set_str(&r->description, v ? v : dflt);
+        set_str(&r->secret, cfg_str(g, "secret", buf, sizeof(buf)));
+        set_str(&r->pin, cfg_str(g, "pin", buf, sizeof(buf)));
+        r->is_private = cfg_bool(g, "is_private", false);
+        r->require_pvtid = cfg_bool(g, "require_pvtid", false);
+        r->notify_joining = cfg_bool(g, "notify_joining", false);
+        r->max_publishers = (int)cfg_int(g, "publishers", 3);
+        long long br = cfg_int(g, "bitrate", 0);
+        r->bitrate = br > 0 && br <= UINT32_MAX ? (uint32_t)br : 0;
+        r->fir_freq = (int)cfg_int(g, "fir_freq", 0);
+        if ((v = cfg_str(g, "audiocodec", buf, sizeof(buf))) && vr_codec_list_valid(v, false))
+            snprintf(r->audiocodec, sizeof(r->audiocodec), "%s", v);
+        if ((v = cfg_str(g, "videocodec", buf, sizeof(buf))) && vr_codec_list_valid(v, true))
+            snprintf(r->videocodec, sizeof(r->videocodec), "%s", v);
+        room_link(r);
+    }
+    config_destroy(&cfg);
+    return rc;
+}
+
+void vr_rooms_free(void)
+{
+    while (rooms) {
+        vr_room *r = rooms;
+        rooms = r->next;
+        room_free(r);
+    }
+    free(admin_key);
+    admin_key = NULL;
+}
+
+/* ---- helpers ---- */
+
+void vr_broadcast(vr_room *r, const vr_participant *except, json_t *ev)
+{
+    for (vr_participant *p = r->participants; p; p = p->next)
+        if (p != except) vr_core->push_event(p->handle, NULL, ev, NULL);
+}
+
+static int count_participants(const vr_room *r)
+{
+    int n = 0;
+    for (const vr_participant *p = r->participants; p; p = p->next) n++;
+    for (const vr_subscriber *s = r->subscribers; s; s = s->next) n++;
+    return n;
+}
+
+/* Constant time for equal lengths. */
+static bool secret_equal(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char d = la != lb;
+    for (size_t i = 0; i < la && i < lb; i++) d |= (unsigned char)(a[i] ^ b[i]);
+    return d == 0;
+}
+
+/* The room secret check of Janus: missing 429, wrong 433. NULL when fine. */
+static json_t *check_secret(const char *secret, json_t *body, const char *field)
+{
+    if (!secret) return NULL;
+    json_t *err = NULL;
+    if (vr_check_field(body, field, JSON_STRING, true, &err) < 0) return err;
+    if (!secret_equal(secret, json_string_value(json_object_get(body, field))))
+        return vr_error(VR_ERROR_UNAUTHORIZED, "Unauthorized (wrong %s)", field);
+    return NULL;
+}
+
+/* Finds the room named by body.room: NULL and *err on failure. */
+static vr_room *room_from(json_t *body, json_t **err)
+{
+    if (vr_check_field(body, "room", JSON_INTEGER, true, err) < 0) return NULL;
+    uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "room"));
+    vr_room *r = vr_room_find(id);
+    if (!r) *err = vr_error(VR_ERROR_NO_SUCH_ROOM, "No such room (%" PRIu64 ")", id);
+    return r;
+}
+
+/* ---- requests ---- */
+
+static json_t *req_create(json_t *body)
+{
+    static const struct {
+        const char *name;
+        json_type type;
+    } fields[] = {
+        {"room", JSON_INTEGER},         {"description", JSON_STRING},  {"secret", JSON_STRING},
+        {"pin", JSON_STRING},           {"is_private", JSON_TRUE},     {"publishers", JSON_INTEGER},
+        {"bitrate", JSON_INTEGER},      {"fir_freq", JSON_INTEGER},    {"audiocodec", JSON_STRING},
+        {"videocodec", JSON_STRING},    {"notify_joining", JSON_TRUE}, {"require_pvtid", JSON_TRUE},
+        {"admin_key", JSON_STRING},     {"permanent", JSON_TRUE},      {"record", JSON_TRUE},
+        {"bitrate_cap", JSON_TRUE},
+    };
+    json_t *err = NULL;
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (vr_check_field(body, fields[i].name, fields[i].type, false, &err) < 0) return err;
+    if (admin_key && (err = check_secret(admin_key, body, "admin_key"))) return err;
+    if (json_is_true(json_object_get(body, "permanent")))
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Permanent rooms are not supported yet");
+    if (json_is_true(json_object_get(body, "record")))
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Recording is not supported yet");
+    const char *ac = json_string_value(json_object_get(body, "audiocodec"));
+    const char *vc = json_string_value(json_object_get(body, "videocodec"));
+    if (ac && !vr_codec_list_valid(ac, false))
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (audiocodec)");
+    if (vc && !vr_codec_list_valid(vc, true))
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (videocodec)");
+    if ((ac && strlen(ac) >= 64) || (vc && strlen(vc) >= 64))
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (codec list too long)");
+    uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "room"));
+    if (id && vr_room_find(id))
+        return vr_error(VR_ERROR_ROOM_EXISTS, "Room %" PRIu64 " already exists", id);
+    while (!id || vr_room_find(id)) id = vr_core->random_id();
+    vr_room *r = room_new(id);
+    if (!r) return vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
+    const char *d = json_string_value(json_object_get(body, "description"));
+    char dflt[48];
+    snprintf(dflt, sizeof(dflt), "Room %" PRIu64, id);
+    set_str(&r->description, d && *d ? d : dflt);
+    set_str(&r->secret, json_string_value(json_object_get(body, "secret")));
+    set_str(&r->pin, json_string_value(json_object_get(body, "pin")));
+    r->is_private = json_is_true(json_object_get(body, "is_private"));
+    r->notify_joining = json_is_true(json_object_get(body, "notify_joining"));
+    r->require_pvtid = json_is_true(json_object_get(body, "require_pvtid"));
+    json_t *v;
+    if ((v = json_object_get(body, "publishers"))) r->max_publishers = (int)json_integer_value(v);
+    if ((v = json_object_get(body, "bitrate")))
+        r->bitrate = json_integer_value(v) > UINT32_MAX ? UINT32_MAX : (uint32_t)json_integer_value(v);
+    if ((v = json_object_get(body, "fir_freq"))) r->fir_freq = (int)json_integer_value(v);
+    if (ac) snprintf(r->audiocodec, sizeof(r->audiocodec), "%s", ac);
+    if (vc) snprintf(r->videocodec, sizeof(r->videocodec), "%s", vc);
+    room_link(r);
+    return json_pack("{s:s,s:I,s:b}", "videoroom", "created", "room", (json_int_t)id, "permanent", 0);
+}
+
+static json_t *req_edit(json_t *body)
+{
+    static const struct {
+        const char *name;
+        json_type type;
+    } fields[] = {
+        {"secret", JSON_STRING},          {"new_description", JSON_STRING},
+        {"new_secret", JSON_STRING},      {"new_pin", JSON_STRING},
+        {"new_is_private", JSON_TRUE},    {"new_require_pvtid", JSON_TRUE},
+        {"new_bitrate", JSON_INTEGER},    {"new_fir_freq", JSON_INTEGER},
+        {"new_publishers", JSON_INTEGER}, {"permanent", JSON_TRUE},
+    };
+    json_t *err = NULL;
+    vr_room *r = room_from(body, &err);
+    if (!r) return err;
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (vr_check_field(body, fields[i].name, fields[i].type, false, &err) < 0) return err;
+    if ((err = check_secret(r->secret, body, "secret"))) return err;
+    if (json_is_true(json_object_get(body, "permanent")))
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Permanent rooms are not supported yet");
+    json_t *v;
+    if ((v = json_object_get(body, "new_description")) && *json_string_value(v))
+        set_str(&r->description, json_string_value(v));
+    if ((v = json_object_get(body, "new_secret"))) set_str(&r->secret, json_string_value(v));
+    if ((v = json_object_get(body, "new_pin"))) set_str(&r->pin, json_string_value(v));
+    if ((v = json_object_get(body, "new_is_private"))) r->is_private = json_is_true(v);
+    if ((v = json_object_get(body, "new_require_pvtid"))) r->require_pvtid = json_is_true(v);
+    if ((v = json_object_get(body, "new_bitrate")))
+        r->bitrate = json_integer_value(v) > UINT32_MAX ? UINT32_MAX : (uint32_t)json_integer_value(v);
+    if ((v = json_object_get(body, "new_fir_freq"))) r->fir_freq = (int)json_integer_value(v);
+    if ((v = json_object_get(body, "new_publishers"))) r->max_publishers = (int)json_integer_value(v);
+    return json_pack("{s:s,s:I}", "videoroom", "edited", "room", (json_int_t)r->id);
+}
+
+static json_t *req_destroy(json_t *body)
+{
+    json_t *err = NULL;
+    vr_room *r = room_from(body, &err);
+    if (!r) return err;
+    if (vr_check_field(body, "permanent", JSON_TRUE, false, &err) < 0) return err;
+    if ((err = check_secret(r->secret, body, "secret"))) return err;
+    uint64_t id = r->id;
+    vr_room_evict_all(r);
+    for (vr_room **pp = &rooms; *pp; pp = &(*pp)->next) {
+        if (*pp == r) {
+            *pp = r->next;
+            break;
+        }
+    }
+    room_free(r);
+    return json_pack("{s:s,s:I}", "videoroom", "destroyed", "room", (json_int_t)id);
+}
+
+static json_t *req_exists(json_t *body)
+{
+    json_t *err = NULL;
+    if (vr_check_field(body, "room", JSON_INTEGER, true, &err) < 0) return err;
+    uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "room"));
+    return json_pack("{s:s,s:I,s:b}", "videoroom", "success", "room", (json_int_t)id, "exists",
+                     vr_room_find(id) != NULL);
+}
+
+static json_t *room_info(const vr_room *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "room", json_integer((json_int_t)r->id));
+    json_object_set_new(o, "description", json_string(r->description));
+    json_object_set_new(o, "pin_required", json_boolean(r->pin != NULL));
+    json_object_set_new(o, "is_private", json_boolean(r->is_private));
+    json_object_set_new(o, "max_publishers", json_integer(r->max_publishers));
+    json_object_set_new(o, "bitrate", json_integer(r->bitrate));
+    json_object_set_new(o, "fir_freq", json_integer(r->fir_freq));
+    json_object_set_new(o, "require_pvtid", json_boolean(r->require_pvtid));
+    json_object_set_new(o, "require_e2ee", json_false());
+    json_object_set_new(o, "dummy_publisher", json_false());
+    json_object_set_new(o, "notify_joining", json_boolean(r->notify_joining));
+    json_object_set_new(o, "audiocodec", json_string(r->audiocodec));
+    json_object_set_new(o, "videocodec", json_string(r->videocodec));
+    json_object_set_new(o, "record", json_false());
+    json_object_set_new(o, "lock_record", json_false());
+    json_object_set_new(o, "num_participants", json_integer(count_participants(r)));
+    json_object_set_new(o, "audiolevel_ext", json_true());
+    json_object_set_new(o, "audiolevel_event", json_false());
+    json_object_set_new(o, "videoorient_ext", json_false());
+    json_object_set_new(o, "playoutdelay_ext", json_false());
+    json_object_set_new(o, "transport_wide_cc_ext", json_true());
+    return o;
+}
+
+static json_t *req_list(json_t *body)
+{
+    json_t *err = NULL;
+    if (vr_check_field(body, "admin_key", JSON_STRING, false, &err) < 0) return err;
+    const char *key = json_string_value(json_object_get(body, "admin_key"));
+    bool all = admin_key && key && secret_equal(admin_key, key);
+    json_t *list = json_array();
+    for (vr_room *r = rooms; r; r = r->next)
+        if (!r->is_private || all) json_array_append_new(list, room_info(r));
+    json_t *o = json_pack("{s:s}", "videoroom", "success");
+    json_object_set_new(o, "list", list);
+    return o;
+}
+
+static json_t *req_listparticipants(json_t *body)
+{
+    json_t *err = NULL;
+    vr_room *r = room_from(body, &err);
+    if (!r) return err;
+    json_t *list = json_array();
+    for (vr_participant *p = r->participants; p; p = p->next) {
+        json_t *o = json_pack("{s:I,s:b}", "id", (json_int_t)p->id, "publisher", p->published);
+        if (p->display) json_object_set_new(o, "display", json_string(p->display));
+        json_array_append_new(list, o);
+    }
+    json_t *o = json_pack("{s:s,s:I}", "videoroom", "participants", "room", (json_int_t)r->id);
+    json_object_set_new(o, "participants", list);
+    return o;
+}
+
+static json_t *req_kick(json_t *body)
+{
+    json_t *err = NULL;
+    vr_room *r = room_from(body, &err);
+    if (!r) return err;
+    if ((err = check_secret(r->secret, body, "secret"))) return err;
+    if (vr_check_field(body, "id", JSON_INTEGER, true, &err) < 0) return err;
+    uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "id"));
+    char text[128];
+    int code = vr_room_kick(r, id, text, sizeof(text));
+    if (code) return vr_error(code, "%s", text);
+    return json_pack("{s:s}", "videoroom", "success");
+}
+
+json_t *vr_rooms_handle_sync(const char *request, json_t *body)
+{
+    if (!strcasecmp(request, "create")) return req_create(body);
+    if (!strcasecmp(request, "edit")) return req_edit(body);
+    if (!strcasecmp(request, "destroy")) return req_destroy(body);
+    if (!strcasecmp(request, "exists")) return req_exists(body);
+    if (!strcasecmp(request, "list")) return req_list(body);
+    if (!strcasecmp(request, "listparticipants")) return req_listparticipants(body);
+    if (!strcasecmp(request, "kick")) return req_kick(body);
+    static const char *const later[] = {
+        "allowed", "moderate", "enable_recording", "listforwarders", "rtp_forward",
+        "stop_rtp_forward", "add_remote_publisher", "update_remote_publisher",
+        "remove_remote_publisher", "publish_remotely", "unpublish_remotely", "listremotes",
+        "list_remotes",
+    };
+    for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+        if (!strcasecmp(request, later[i]))
+            return vr_error(VR_ERROR_UNKNOWN_ERROR, "Request '%s' is not supported yet", request);
+    return NULL;
+}
