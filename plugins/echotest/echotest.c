@@ -325,6 +325,20 @@ static void echo_hangup_media(sy_plugin_handle *h)
     json_decref(ev);
 }
 
+/* The link is losing packets: tell the client, with the cap it asked for (as Janus's
+ * EchoTest does); main thread. */
+static void echo_slow_link(sy_plugin_handle *h, int mindex, bool video, bool uplink)
+{
+    echo_session *s = core->get_plugin_data(h);
+    if (!s) return;
+    json_t *ev = json_pack("{s:s,s:s,s:s}", "echotest", "event", "event", "slow_link", "media",
+                           video ? "video" : "audio");
+    unsigned bitrate = atomic_load(&s->bitrate);
+    if (bitrate) json_object_set_new(ev, "current-bitrate", json_integer(bitrate));
+    core->push_event(h, NULL, ev, NULL);
+    json_decref(ev);
+}
+
 static json_t *echo_query_session(sy_plugin_handle *h)
 {
     echo_session *s = core->get_plugin_data(h);
@@ -352,6 +366,7 @@ static const sy_plugin echotest = {
     .incoming_rtp = echo_incoming_rtp,
     .incoming_rtcp = echo_incoming_rtcp,
     .hangup_media = echo_hangup_media,
+    .slow_link = echo_slow_link,
     .incoming_data = echo_incoming_data,
 };
 

@@ -84,7 +84,7 @@ static void on_trickle(sy_plugin_handle *h, const char *mid, const char *candida
     send_to_handle_session(h, m);
 }
 
-static void on_slowlink(sy_plugin_handle *h, const char *mid, bool video, bool uplink,
+static void on_slowlink(sy_plugin_handle *h, int mindex, const char *mid, bool video, bool uplink,
                         uint32_t lost)
 {
     json_t *m = handle_message_new(h, "slowlink");
@@ -93,6 +93,7 @@ static void on_slowlink(sy_plugin_handle *h, const char *mid, bool video, bool u
     json_object_set_new(m, "uplink", json_boolean(uplink));
     json_object_set_new(m, "lost", json_integer(lost));
     send_to_handle_session(h, m);
+    if (h->plugin->slow_link) h->plugin->slow_link(h, mindex, video, uplink);
 }
 
 static const sy_pc_events pc_events = {

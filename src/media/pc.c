@@ -156,6 +156,7 @@ typedef struct main_call {
     char *error;
     int kind; /* 0 hangup, 1 webrtcup, 2 media, 3 local sdp, 4 trickle, 5 slowlink */
     uint32_t lost;
+    int mindex;
 } main_call;
 
 static void worker_free_pc(sy_worker *w, void *arg);
@@ -190,7 +191,7 @@ static void main_dispatch(void *arg)
         if (current) events->trickle(h, c->mid, c->sdp);
         break;
     case 5:
-        if (current) events->slowlink(h, c->mid, c->video, c->receiving, c->lost);
+        if (current) events->slowlink(h, c->mindex, c->mid, c->video, c->receiving, c->lost);
         break;
     }
     free(c->reason);
@@ -920,6 +921,7 @@ static void check_slowlink(sy_pc *pc, uint64_t now)
             c->video = m->video;
             c->receiving = up == 1; /* carries "uplink" */
             c->lost = counts[up];
+            c->mindex = m->mindex;
             to_main(pc, 5, c);
         }
     }

@@ -34,7 +34,8 @@ typedef struct sy_pc_events {
     /* "media" event: receiving or not on an m-line. */
     void (*media)(sy_plugin_handle *h, const char *mid, bool video, bool receiving);
     /* "slowlink": lost packets in the last second; uplink: the peer loses what we send. */
-    void (*slowlink)(sy_plugin_handle *h, const char *mid, bool video, bool uplink, uint32_t lost);
+    void (*slowlink)(sy_plugin_handle *h, int mindex, const char *mid, bool video, bool uplink,
+                     uint32_t lost);
     /* full_trickle: one of our candidates ("candidate:..."), or NULL when complete. */
     void (*trickle)(sy_plugin_handle *h, const char *mid, const char *candidate);
 } sy_pc_events;

@@ -83,7 +83,9 @@ async def echo_call(c, body=None, seconds=4.0, during=None):
         assert r.get("janus") == "success", r
         hang = await c.event("hangup", timeout=5, sender=h)
         assert hang["reason"] == "Janus API", hang
-        ev = await c.event("event", timeout=5, sender=h, transaction=None)
+        ev = await c.wait(lambda m: m.get("janus") == "event" and m.get("sender") == h
+                          and "transaction" not in m
+                          and m["plugindata"]["data"].get("result") == "done", 5, "the done event")
         assert ev["plugindata"]["data"] == {"echotest": "event", "result": "done"}, ev
         return video_counts, audio_frames, (s, h)
     finally:
@@ -198,6 +200,9 @@ async def test_losses_are_repaired_with_nack_and_rtx():
     assert any(m["media"] == "video" and m["uplink"] is False and m["lost"] >= 1 for m in slow), slow
     for m in slow:
         assert m["session_id"] == s and isinstance(m["mid"], str), m
+    plugin_slow = [m for m in c.msgs if m.get("janus") == "event" and m.get("sender") == h
+                   and m["plugindata"]["data"].get("event") == "slow_link"]
+    assert plugin_slow and plugin_slow[0]["plugindata"]["data"]["echotest"] == "event", plugin_slow
     print(f"  dropped {lossy.dropped_out} sent / {lossy.dropped_in} received video packets; "
           f"server: {info.get('nacks-sent')} NACKs sent, {info.get('retransmitted')} "
           f"retransmitted, rtt {info.get('rtt-ms')} ms, {len(counts)} frames read")

@@ -244,8 +244,13 @@ typedef struct sy_plugin {
      * Media worker. */
     void (*data_ready)(sy_plugin_handle *handle);
 
+    /* Losses passed media.slowlink_threshold on m-line mindex (uplink: the peer is
+     * losing what we send). The client got a "slowlink" event too. Main thread.
+     * Optional. */
+    void (*slow_link)(sy_plugin_handle *handle, int mindex, bool video, bool uplink);
+
     /* Reserved for later API versions. Must be zero. */
-    void *reserved[2];
+    void *reserved[1];
 } sy_plugin;
 
 typedef const sy_plugin *(*sy_plugin_create_fn)(void);
