@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "media/pc_internal.h"
 
 #include "api/ids.h"
 #include "api/session.h"
@@ -42,122 +43,10 @@
 #include "protocol/sdp_merge.h"
 #include "protocol/sdp_build.h"
 
-#define PC_MAX_MEDIA 16
-#define PC_MAX_CANDIDATES 32
-#define PC_MAX_SSRCS 4 /* per m-line: up to 3 simulcast layers plus one spare */
-#define PC_PLI_INTERVAL_US 1000000
-#define PC_TICK_MS 50            /* DTLS timers, NACK retries */
-#define PC_TWCC_TICKS 2          /* transport-cc feedback every 100 ms */
-#define PC_REPORT_TICKS 20       /* SR/RR every second */
-#define PC_MAX_NACKS 64          /* sequence numbers in one NACK we send */
-#define PC_CONSENT_TIMEOUT_US (30 * 1000000ull)
-
-/* Receive state of one incoming RTP stream (a simulcast layer). */
-typedef struct pc_rx {
-    uint32_t rtx_ssrc;      /* its RTX partner, signaled or learned */
-    sy_seq_unroller seq;
-    bool started;
-    int64_t base_seq, max_seq;
-    uint32_t received, expected_prior, received_prior;
-    sy_nack_gen *nack;      /* video only */
-    uint32_t lsr;           /* middle 32 bits of the last SR's NTP time */
-    uint64_t lsr_at_us;
-} pc_rx;
-
-typedef struct pc_media {
-    int mindex;
-    char mid[SY_SDP_MID_MAX + 1];
-    bool video, rejected, is_data;
-    uint32_t local_ssrc, local_rtx_ssrc;
-    uint32_t remote_ssrc[PC_MAX_SSRCS]; /* signaled or learned, index = substream */
-    char rids[3][SY_SDP_RID_MAX + 1];
-    int n_rids;
-    bool rid_lmh; /* rids listed low to high */
-    int16_t rtx_apt[128]; /* rtx pt -> media pt, -1 (what the peer sends) */
-    uint8_t codec_of_pt[128]; /* sy_video_codec of the peer's payload types */
-    pc_rx rx[PC_MAX_SSRCS];
-    /* what we send */
-    uint8_t local_rtx_pt[128]; /* media pt -> our rtx pt, 0 if none */
-    sy_nack_history *history;  /* video: packets we sent, for NACKs */
-    uint16_t rtx_seq;
-    uint32_t clock_rate;
-    uint32_t sent_packets, sent_octets, last_ts;
-    /* slowlink: losses in the current second, each way, and when we last told */
-    uint32_t lost_in_window, nacked_in_window;
-    uint64_t slowlink_at_us[2];
-    uint64_t last_send_us;
-    bool receiving;
-    bool pli_pending; /* asked for inside the 1 s window: sent when it ends */
-    uint64_t last_rx_us, last_pli_us;
-    uint64_t packets_in, bytes_in, packets_out, bytes_out;
-} pc_media;
-
-struct sy_pc {
-    sy_plugin_handle *handle; /* referenced */
-    sy_worker *worker;
-    /* ---- worker thread only below ---- */
-    sy_ice *ice;
-    sy_dtls *dtls;
-    sy_srtp *srtp;
-    uv_timer_t *tick; /* DTLS timeouts, no-media timer */
-    bool closed, controlling, dtls_client, webrtc_up, gathered;
-    bool have_remote;
-    bool rid_lmh_main; /* main thread: what the next set_remote carries */
-    bool local_sent;   /* our SDP went out: later candidates are trickled (full_trickle) */
-    char first_mid[SY_SDP_MID_MAX + 1];
-    char remote_ufrag[SY_SDP_ICE_MAX + 1];
-    char *remote_fingerprints[SY_SDP_MAX_FINGERPRINTS];
-    size_t n_remote_fingerprints;
-    char *local_candidates[PC_MAX_CANDIDATES];
-    size_t n_local_candidates;
-    sy_sdp *pending_local; /* plugin SDP waiting for gathering */
-    bool pending_offer;
-    bool pending_restart;
-    json_t *pending_event;
-    sy_sdp_setup remote_setup;
-    int n_media;
-    pc_media media[PC_MAX_MEDIA];
-    sy_rtp_ext_ids ext;
-    uint16_t twcc_seq;
-    sy_twcc_recorder *twcc;   /* arrivals of the peer's transport-wide sequence numbers */
-    uint32_t rtt_ms;
-    unsigned ticks;
-    uint64_t last_auth_rx_us; /* last packet that authenticated (SRTP, SRTCP) */
-    uint8_t out[1500 + SY_SRTP_MAX_TRAILER];
-    uint8_t rtcp[1500];
-    uint64_t drops_unknown, drops_srtp, drops_unmatched, drops_early;
-    uint64_t nacks_sent, retransmitted, plis_sent;
-    char srtp_profile[32];
-    char selected_pair[128];
-    int ice_state;
-    /* data channels: the association (created when DTLS connects, if the remote SDP
-     * had an m=application with a=sctp-port) */
-    sy_sctp *sctp;
-    uv_thread_t sctp_thread; /* the worker's thread, the association's owner */
-    uint16_t sctp_port;
-    uint64_t sctp_max_message;
-};
-
-static const sy_pc_events *events;
-static const sy_config *config;
+const sy_pc_events *pc_events;
+const sy_config *pc_config;
 
 /* ---- small helpers ---- */
-
-static uint64_t now_us(void) { return (uint64_t)g_get_monotonic_time(); }
-
-/* Runs on the main loop: a hangup reported by the worker. */
-typedef struct main_call {
-    sy_pc *pc;
-    char *reason;
-    char *mid;
-    bool video, receiving;
-    json_t *event;
-    char *sdp;
-    char *error;
-    int kind; /* 0 hangup, 1 webrtcup, 2 media, 3 local sdp, 4 trickle, 5 slowlink */
-    uint32_t lost;
-    int mindex;
-} main_call;
 
 static void worker_free_pc(sy_worker *w, void *arg);
 
@@ -171,27 +60,27 @@ static void main_dispatch(void *arg)
     case 0:
         if (current) {
             h->pc = NULL;
-            events->hangup(h, c->reason);
+            pc_events->hangup(h, c->reason);
             /* Release on the worker, after any packet callback still holding it. */
             sy_worker_post(pc->worker, worker_free_pc, pc);
         }
         break;
     case 1:
-        if (current) events->webrtcup(h);
+        if (current) pc_events->webrtcup(h);
         break;
     case 2:
-        if (current) events->media(h, c->mid, c->video, c->receiving);
+        if (current) pc_events->media(h, c->mid, c->video, c->receiving);
         break;
     case 3:
-        if (current) events->local_sdp_ready(h, c->event, c->sdp, c->error);
+        if (current) pc_events->local_sdp_ready(h, c->event, c->sdp, c->error);
         else json_decref(c->event);
         c->sdp = NULL;
         break;
     case 4:
-        if (current) events->trickle(h, c->mid, c->sdp);
+        if (current) pc_events->trickle(h, c->mid, c->sdp);
         break;
     case 5:
-        if (current) events->slowlink(h, c->mindex, c->mid, c->video, c->receiving, c->lost);
+        if (current) pc_events->slowlink(h, c->mindex, c->mid, c->video, c->receiving, c->lost);
         break;
     }
     free(c->reason);
@@ -201,7 +90,7 @@ static void main_dispatch(void *arg)
     free(c);
 }
 
-static void to_main(sy_pc *pc, int kind, main_call *c)
+void pc_to_main(sy_pc *pc, int kind, main_call *c)
 {
     c->pc = pc;
     c->kind = kind;
@@ -241,7 +130,7 @@ static void worker_fail(sy_pc *pc, const char *reason)
     worker_stop(pc);
     main_call *c = calloc(1, sizeof(*c));
     c->reason = strdup(reason);
-    to_main(pc, 0, c);
+    pc_to_main(pc, 0, c);
 }
 
 static void worker_free_pc(sy_worker *w, void *arg)
@@ -339,456 +228,6 @@ static void sctp_start(sy_pc *pc)
     if (!pc->sctp) SY_WARN("Handle %" PRIu64 ": no SCTP association (data channels off)", pc->handle->id);
 }
 
-static int send_rtcp(sy_pc *pc, uint8_t *buf, size_t len)
-{
-    if (!pc->srtp || !pc->ice || len + SY_SRTP_MAX_TRAILER > sizeof(pc->out)) return -1;
-    if (buf != pc->out) memcpy(pc->out, buf, len);
-    size_t n = len;
-    if (sy_srtp_protect_rtcp(pc->srtp, pc->out, &n) < 0) return -1;
-    return sy_ice_send(pc->ice, pc->out, n) < 0 ? -1 : 0;
-}
-
-static pc_media *media_at(sy_pc *pc, int mindex)
-{
-    for (int i = 0; i < pc->n_media; i++)
-        if (pc->media[i].mindex == mindex) return &pc->media[i];
-    return NULL;
-}
-
-static void send_pli_now(sy_pc *pc, pc_media *m)
-{
-    uint64_t now = now_us();
-    if (!m->video || !m->remote_ssrc[0]) return;
-    if (m->last_pli_us && now - m->last_pli_us < PC_PLI_INTERVAL_US) {
-        m->pli_pending = true; /* coalesced, not lost: the tick sends it */
-        return;
-    }
-    m->pli_pending = false;
-    m->last_pli_us = now;
-    /* Simulcast: every layer. */
-    for (int k = 0; k < PC_MAX_SSRCS && m->remote_ssrc[k]; k++) {
-        int n = sy_rtcp_build_pli(pc->rtcp, sizeof(pc->rtcp), m->local_ssrc, m->remote_ssrc[k]);
-        if (n > 0 && send_rtcp(pc, pc->rtcp, (size_t)n) == 0) pc->plis_sent++;
-    }
-}
-
-static void send_nacks(sy_pc *pc, pc_media *m, int layer, uint64_t now)
-{
-    pc_rx *rx = &m->rx[layer];
-    uint16_t seqs[PC_MAX_NACKS];
-    size_t n = sy_nack_gen_get(rx->nack, now / 1000, pc->rtt_ms, seqs, PC_MAX_NACKS);
-    size_t done = 0;
-    while (done < n) {
-        size_t used = 0;
-        int len = sy_rtcp_build_nack(pc->rtcp, sizeof(pc->rtcp), m->local_ssrc, m->remote_ssrc[layer],
-                                     seqs + done, n - done, &used);
-        if (len <= 0 || used == 0) break;
-        if (send_rtcp(pc, pc->rtcp, (size_t)len) == 0) pc->nacks_sent++;
-        done += used;
-    }
-}
-
-/* ---- receiving ---- */
-
-static void report_media(sy_pc *pc, pc_media *m, bool receiving)
-{
-    m->receiving = receiving;
-    main_call *c = calloc(1, sizeof(*c));
-    c->mid = strdup(m->mid);
-    c->video = m->video;
-    c->receiving = receiving;
-    to_main(pc, 2, c);
-}
-
-/* Finds the m-line and layer of an incoming packet; learns unsignaled SSRCs from the
- * mid/rid extensions (bounded: PC_MAX_SSRCS per m-line, RTX partners included). */
-static pc_media *match_rtp(sy_pc *pc, const sy_rtp_header *hdr, const sy_rtp_ext_values *ev,
-                           int *layer, bool *is_rtx)
-{
-    *is_rtx = false;
-    for (int i = 0; i < pc->n_media; i++) {
-        pc_media *m = &pc->media[i];
-        for (int k = 0; k < PC_MAX_SSRCS; k++) {
-            if (m->remote_ssrc[k] && m->remote_ssrc[k] == hdr->ssrc) {
-                *layer = k;
-                return m;
-            }
-            if (m->rx[k].rtx_ssrc && m->rx[k].rtx_ssrc == hdr->ssrc) {
-                *layer = k;
-                *is_rtx = true;
-                return m;
-            }
-        }
-    }
-    pc_media *found = NULL;
-    if (ev->present & SY_RTP_EXT_MID) {
-        for (int i = 0; i < pc->n_media && !found; i++)
-            if (!strcmp(pc->media[i].mid, ev->mid)) found = &pc->media[i];
-    }
-    if (!found) return NULL;
-    bool rtx = found->rtx_apt[hdr->payload_type & 0x7F] >= 0;
-    int slot = -1;
-    const char *rid = rtx ? ((ev->present & SY_RTP_EXT_RRID) ? ev->rrid : NULL)
-                          : ((ev->present & SY_RTP_EXT_RID) ? ev->rid : NULL);
-    if (rid && found->n_rids > 0) {
-        for (int r = 0; r < found->n_rids; r++)
-            if (!strcmp(found->rids[r], rid)) slot = r;
-    } else if (rtx) {
-        slot = 0; /* without rids, RTX repairs the only stream */
-    } else {
-        for (int k = 0; k < PC_MAX_SSRCS && slot < 0; k++)
-            if (!found->remote_ssrc[k]) slot = k;
-    }
-    if (slot < 0 || slot >= PC_MAX_SSRCS) return NULL;
-    if (rtx) {
-        if (found->rx[slot].rtx_ssrc) return NULL;
-        found->rx[slot].rtx_ssrc = hdr->ssrc;
-    } else {
-        if (found->remote_ssrc[slot]) return NULL;
-        found->remote_ssrc[slot] = hdr->ssrc;
-    }
-    *layer = slot;
-    *is_rtx = rtx;
-    return found;
-}
-
-/* Turns an RTX packet (RFC 4588) back into the packet it repairs, in place. Returns the
- * new length, or 0 for padding-only probes and malformed packets. */
-static size_t unwrap_rtx(pc_media *m, int layer, uint8_t *buf, const sy_rtp_header *hdr)
-{
-    if (hdr->payload_len < 3 || !m->remote_ssrc[layer]) return 0;
-    uint8_t *p = buf + hdr->payload_offset;
-    uint16_t osn = (uint16_t)(p[0] << 8 | p[1]);
-    size_t payload = hdr->payload_len - 2;
-    memmove(p, p + 2, payload);
-    size_t len = hdr->payload_offset + payload;
-    buf[0] &= (uint8_t)~0x20; /* the padding went with the move */
-    sy_rtp_set_seq(buf, len, osn);
-    sy_rtp_set_ssrc(buf, len, m->remote_ssrc[layer]);
-    sy_rtp_set_payload_type(buf, len, (uint8_t)m->rtx_apt[hdr->payload_type]);
-    return len;
-}
-
-/* Returns how many packets this one shows missing (a gap after the highest). */
-static uint32_t rx_count(pc_rx *rx, uint16_t seq)
-{
-    int64_t ext = sy_seq_unroll(&rx->seq, seq);
-    uint32_t gap = 0;
-    if (!rx->started) {
-        rx->started = true;
-        rx->base_seq = rx->max_seq = ext;
-    } else if (ext > rx->max_seq) {
-        if (ext - rx->max_seq > 1 && ext - rx->max_seq < 1000) gap = (uint32_t)(ext - rx->max_seq - 1);
-        rx->max_seq = ext;
-    }
-    rx->received++;
-    return gap;
-}
-
-static void on_rtp(sy_pc *pc, uint8_t *buf, size_t len)
-{
-    size_t n = len;
-    if (!pc->srtp) {
-        pc->drops_early++;
-        return;
-    }
-    if (sy_srtp_unprotect_rtp(pc->srtp, buf, &n) < 0) {
-        pc->drops_srtp++;
-        return;
-    }
-    pc->last_auth_rx_us = now_us();
-    sy_rtp_header hdr;
-    if (sy_rtp_parse(buf, n, &hdr) < 0) {
-        pc->drops_unknown++;
-        return;
-    }
-    sy_rtp_ext_values ev;
-    memset(&ev, 0, sizeof(ev));
-    if (hdr.has_extension) sy_rtp_ext_parse_all(&hdr, &pc->ext, &ev);
-    uint64_t now = now_us();
-    if (pc->twcc && (ev.present & SY_RTP_EXT_TWCC))
-        sy_twcc_recorder_on_packet(pc->twcc, ev.twcc_seq, now);
-    int layer = 0;
-    bool is_rtx = false;
-    pc_media *m = match_rtp(pc, &hdr, &ev, &layer, &is_rtx);
-    if (!m) {
-        /* An SSRC we will not forward: drop libsrtp's state for it too, so that a flood
-         * of SSRCs cannot grow memory (security.md 6, row 8). */
-        pc->drops_unmatched++;
-        sy_srtp_remove_inbound_ssrc(pc->srtp, hdr.ssrc);
-        return;
-    }
-    if (is_rtx) {
-        n = unwrap_rtx(m, layer, buf, &hdr);
-        if (n == 0 || sy_rtp_parse(buf, n, &hdr) < 0) return; /* probes: only for BWE */
-    }
-    m->packets_in++;
-    m->bytes_in += n;
-    m->last_rx_us = now;
-    if (!m->receiving) report_media(pc, m, true);
-    pc_rx *rx = &m->rx[layer];
-    sy_video_codec codec = (sy_video_codec)m->codec_of_pt[hdr.payload_type];
-    bool keyframe = codec != SY_VIDEO_NONE &&
-                    sy_rtp_payload_is_keyframe(codec, buf + hdr.payload_offset, hdr.payload_len);
-    if (!is_rtx) m->lost_in_window += rx_count(rx, hdr.seq);
-    if (rx->nack) {
-        unsigned f = sy_nack_gen_on_packet(rx->nack, hdr.seq, keyframe, now / 1000);
-        if (f & SY_NACK_GEN_MISSING) send_nacks(pc, m, layer, now);
-        if (f & SY_NACK_GEN_KEYFRAME) send_pli_now(pc, m);
-    }
-    sy_plugin_handle *h = pc->handle;
-    if (!h->plugin->incoming_rtp) return;
-    sy_rtp_packet pkt = {
-        .data = buf,
-        .len = n,
-        .mindex = m->mindex,
-        .video = m->video,
-        .ssrc = hdr.ssrc,
-        .seq = hdr.seq,
-        .timestamp = hdr.timestamp,
-        .pt = hdr.payload_type,
-        .marker = hdr.marker,
-        /* 0 is the lowest quality: rids are listed high to low (rid_order "hml", what
-         * janus.js and Chromium pages send), SIM groups low to high. */
-        .substream = m->n_rids > 1 ? (m->rid_lmh ? layer : m->n_rids - 1 - layer)
-                                   : (m->remote_ssrc[1] ? layer : -1),
-        .audio_level = (ev.present & SY_RTP_EXT_AUDIO_LEVEL) ? ev.audio_level : -1,
-        .voice_activity = ev.voice_activity,
-        .keyframe = keyframe,
-        .arrival_us = now,
-    };
-    h->plugin->incoming_rtp(h, &pkt);
-}
-
-static pc_media *media_by_local_ssrc(sy_pc *pc, uint32_t ssrc)
-{
-    for (int i = 0; i < pc->n_media; i++)
-        if (ssrc && (pc->media[i].local_ssrc == ssrc || pc->media[i].local_rtx_ssrc == ssrc))
-            return &pc->media[i];
-    return NULL;
-}
-
-static pc_media *media_by_remote_ssrc(sy_pc *pc, uint32_t ssrc, int *layer)
-{
-    for (int i = 0; i < pc->n_media; i++)
-        for (int k = 0; k < PC_MAX_SSRCS; k++)
-            if (ssrc && pc->media[i].remote_ssrc[k] == ssrc) {
-                *layer = k;
-                return &pc->media[i];
-            }
-    return NULL;
-}
-
-/* Resends a packet a peer lost, as RTX on our repair stream (RFC 4588). */
-static void resend(sy_pc *pc, pc_media *m, uint16_t seq, uint32_t requester, uint64_t now)
-{
-    const uint8_t *stored = NULL;
-    size_t len = 0;
-    if (!m->history || !m->local_rtx_ssrc) return;
-    if (sy_nack_history_get(m->history, seq, requester, pc->rtt_ms, now / 1000, &stored, &len) < 0)
-        return;
-    sy_rtp_header hdr;
-    if (sy_rtp_parse(stored, len, &hdr) < 0) return;
-    uint8_t rtx_pt = m->local_rtx_pt[hdr.payload_type];
-    if (!rtx_pt || len + 2 + SY_SRTP_MAX_TRAILER > sizeof(pc->out)) return;
-    memcpy(pc->out, stored, hdr.payload_offset);
-    pc->out[0] &= (uint8_t)~0x20; /* no padding */
-    pc->out[hdr.payload_offset] = (uint8_t)(hdr.seq >> 8);
-    pc->out[hdr.payload_offset + 1] = (uint8_t)hdr.seq;
-    memcpy(pc->out + hdr.payload_offset + 2, stored + hdr.payload_offset, hdr.payload_len);
-    size_t n = hdr.payload_offset + 2 + hdr.payload_len;
-    sy_rtp_set_ssrc(pc->out, n, m->local_rtx_ssrc);
-    sy_rtp_set_payload_type(pc->out, n, rtx_pt);
-    sy_rtp_set_seq(pc->out, n, m->rtx_seq++);
-    if (sy_srtp_protect_rtp(pc->srtp, pc->out, &n) == 0 && sy_ice_send(pc->ice, pc->out, n) >= 0)
-        pc->retransmitted++;
-}
-
-/* What the core does with the peer's RTCP before the plugin sees it: SRs (for our
- * receiver reports), report blocks about our streams (RTT), NACKs (answered here from
- * the send history). */
-static void rtcp_consume(sy_pc *pc, const uint8_t *buf, size_t len)
-{
-    sy_rtcp_iter it;
-    sy_rtcp_pkt p;
-    sy_rtcp_iter_init(&it, buf, len);
-    uint64_t now = now_us();
-    while (sy_rtcp_iter_next(&it, &p) > 0) {
-        if (sy_rtcp_check(&p) < 0) continue;
-        sy_rtcp_kind kind = sy_rtcp_kind_of(&p);
-        sy_rtcp_report_block blocks[8];
-        int nb = 0;
-        if (kind == SY_RTCP_KIND_SR) {
-            sy_rtcp_sr sr;
-            nb = sy_rtcp_read_sr(&p, &sr, blocks, 8);
-            int layer = 0;
-            pc_media *m = media_by_remote_ssrc(pc, sr.ssrc, &layer);
-            if (m) {
-                m->rx[layer].lsr = sy_rtcp_ntp_mid32(sr.ntp);
-                m->rx[layer].lsr_at_us = now;
-            }
-        } else if (kind == SY_RTCP_KIND_RR) {
-            uint32_t ssrc;
-            nb = sy_rtcp_read_rr(&p, &ssrc, NULL, blocks, 8);
-        } else if (kind == SY_RTCP_KIND_NACK) {
-            sy_rtcp_fb fb;
-            uint16_t seqs[PC_MAX_NACKS];
-            if (sy_rtcp_read_fb(&p, &fb) < 0) continue;
-            pc_media *m = media_by_local_ssrc(pc, fb.media_ssrc);
-            int n = m ? sy_rtcp_read_nack(&fb, seqs, PC_MAX_NACKS) : 0;
-            if (n > 0) m->nacked_in_window += (uint32_t)n;
-            for (int i = 0; i < n; i++) resend(pc, m, seqs[i], fb.sender_ssrc, now);
-        }
-        for (int b = 0; b < nb; b++) {
-            if (!media_by_local_ssrc(pc, blocks[b].ssrc)) continue;
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            uint64_t ntp = sy_rtcp_ntp_from_unix_us((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
-            int64_t rtt = sy_rtcp_rtt_us(sy_rtcp_ntp_mid32(ntp), blocks[b].lsr, blocks[b].dlsr);
-            if (rtt >= 0) pc->rtt_ms = (uint32_t)(rtt / 1000);
-        }
-    }
-}
-
-/* The m-line of an RTCP compound: the media SSRC of its first feedback message, else
- * the sender SSRC of its first report. */
-static int rtcp_mindex(sy_pc *pc, const uint8_t *buf, size_t len, bool *video)
-{
-    size_t off = 0;
-    while (off + 8 <= len) {
-        uint8_t pt = buf[off + 1];
-        size_t plen = ((size_t)buf[off + 2] << 8 | buf[off + 3]) * 4 + 4;
-        if (plen > len - off) break;
-        uint32_t ssrc = 0;
-        if ((pt == 205 || pt == 206) && plen >= 12) {
-            memcpy(&ssrc, buf + off + 8, 4);
-            ssrc = ntohl(ssrc);
-            for (int i = 0; i < pc->n_media; i++)
-                if (pc->media[i].local_ssrc == ssrc || pc->media[i].local_rtx_ssrc == ssrc) {
-                    *video = pc->media[i].video;
-                    return pc->media[i].mindex;
-                }
-        } else if (pt == 200 || pt == 201) {
-            memcpy(&ssrc, buf + off + 4, 4);
-            ssrc = ntohl(ssrc);
-            for (int i = 0; i < pc->n_media; i++)
-                for (int k = 0; k < PC_MAX_SSRCS; k++)
-                    if (pc->media[i].remote_ssrc[k] == ssrc) {
-                        *video = pc->media[i].video;
-                        return pc->media[i].mindex;
-                    }
-        }
-        off += plen;
-    }
-    return -1;
-}
-
-static void on_rtcp(sy_pc *pc, uint8_t *buf, size_t len)
-{
-    size_t n = len;
-    if (!pc->srtp) {
-        pc->drops_early++;
-        return;
-    }
-    if (sy_srtp_unprotect_rtcp(pc->srtp, buf, &n) < 0) {
-        pc->drops_srtp++;
-        return;
-    }
-    pc->last_auth_rx_us = now_us();
-    if (sy_rtcp_validate(buf, n) < 0) {
-        pc->drops_unknown++;
-        return;
-    }
-    rtcp_consume(pc, buf, n);
-    /* The plugin gets keyframe requests and bitrate hints; reports, NACKs and transport
-     * feedback are the core's. */
-    bool video = false;
-    int mindex = rtcp_mindex(pc, buf, n, &video);
-    size_t kept = 0;
-    uint32_t keep = SY_RTCP_KIND_BIT(SY_RTCP_KIND_PLI) | SY_RTCP_KIND_BIT(SY_RTCP_KIND_FIR) |
-                    SY_RTCP_KIND_BIT(SY_RTCP_KIND_REMB);
-    sy_rtcp_filter(buf, n, keep, &kept);
-    sy_plugin_handle *h = pc->handle;
-    if (kept > 0 && mindex >= 0 && h->plugin->incoming_rtcp)
-        h->plugin->incoming_rtcp(h, mindex, video, buf, kept);
-}
-
-/* Sender and receiver reports with our CNAME, once a second. */
-static void send_reports(sy_pc *pc, uint64_t now)
-{
-    sy_rtcp_report_block blocks[SY_RTCP_MAX_COUNT];
-    size_t nb = 0;
-    for (int i = 0; i < pc->n_media; i++) {
-        pc_media *m = &pc->media[i];
-        for (int k = 0; k < PC_MAX_SSRCS && nb < SY_RTCP_MAX_COUNT; k++) {
-            pc_rx *rx = &m->rx[k];
-            if (!m->remote_ssrc[k] || !rx->started) continue;
-            uint32_t expected = (uint32_t)(rx->max_seq - rx->base_seq + 1);
-            uint32_t exp_int = expected - rx->expected_prior;
-            uint32_t rec_int = rx->received - rx->received_prior;
-            rx->expected_prior = expected;
-            rx->received_prior = rx->received;
-            int32_t lost_int = (int32_t)(exp_int - rec_int);
-            sy_rtcp_report_block *b = &blocks[nb++];
-            memset(b, 0, sizeof(*b));
-            b->ssrc = m->remote_ssrc[k];
-            b->fraction_lost = (exp_int == 0 || lost_int <= 0) ? 0 : (uint8_t)(((uint32_t)lost_int << 8) / exp_int);
-            b->cumulative_lost = (int32_t)(expected - rx->received);
-            b->ext_highest_seq = (uint32_t)rx->max_seq;
-            b->lsr = rx->lsr;
-            b->dlsr = rx->lsr ? (uint32_t)(((now - rx->lsr_at_us) << 16) / 1000000) : 0;
-        }
-    }
-    size_t len = 0;
-    uint8_t *out = pc->rtcp;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t ntp = sy_rtcp_ntp_from_unix_us((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
-    uint32_t first_ssrc = 0;
-    for (int i = 0; i < pc->n_media; i++) {
-        pc_media *m = &pc->media[i];
-        if (!m->local_ssrc) continue;
-        if (!first_ssrc) first_ssrc = m->local_ssrc;
-        if (!m->sent_packets) continue;
-        sy_rtcp_sr sr = {
-            .ssrc = m->local_ssrc,
-            .ntp = ntp,
-            .rtp_ts = m->last_ts + (uint32_t)((now - m->last_send_us) * m->clock_rate / 1000000),
-            .packets = m->sent_packets,
-            .octets = m->sent_octets,
-        };
-        /* The receiver blocks ride on the first SR. */
-        int n = sy_rtcp_build_sr(out + len, sizeof(pc->rtcp) - len, &sr, nb ? blocks : NULL,
-                                 len == 0 ? nb : 0);
-        if (n <= 0) break;
-        if (len == 0) nb = 0;
-        len += (size_t)n;
-    }
-    if (len == 0 && nb > 0) {
-        int n = sy_rtcp_build_rr(out, sizeof(pc->rtcp), first_ssrc ? first_ssrc : 1, blocks, nb);
-        if (n > 0) len = (size_t)n;
-    }
-    if (len == 0) return;
-    int n = sy_rtcp_build_sdes_cname(out + len, sizeof(pc->rtcp) - len, first_ssrc ? first_ssrc : 1,
-                                     "switchyard", 10);
-    if (n > 0) len += (size_t)n;
-    send_rtcp(pc, out, len);
-}
-
-static void send_twcc(sy_pc *pc)
-{
-    pc_media *m = NULL;
-    for (int i = 0; i < pc->n_media && !m; i++)
-        if (pc->media[i].remote_ssrc[0]) m = &pc->media[i];
-    if (!m) return;
-    for (int guard = 0; guard < 8; guard++) {
-        int n = sy_twcc_recorder_build(pc->twcc, pc->rtcp, sizeof(pc->rtcp),
-                                       m->local_ssrc ? m->local_ssrc : 1, m->remote_ssrc[0]);
-        if (n <= 0) break;
-        send_rtcp(pc, pc->rtcp, (size_t)n);
-    }
-}
-
 static void dtls_check(sy_pc *pc, sy_dtls_state st)
 {
     if (st == SY_DTLS_FAILED) {
@@ -808,9 +247,9 @@ static void dtls_check(sy_pc *pc, sy_dtls_state st)
     }
     snprintf(pc->srtp_profile, sizeof(pc->srtp_profile), "%s", sy_srtp_profile_name(keys->profile));
     pc->webrtc_up = true;
-    pc->last_auth_rx_us = now_us();
+    pc->last_auth_rx_us = pc_now_us();
     SY_VERB("Handle %" PRIu64 ": WebRTC up (%s)", pc->handle->id, pc->srtp_profile);
-    to_main(pc, 1, calloc(1, sizeof(main_call)));
+    pc_to_main(pc, 1, calloc(1, sizeof(main_call)));
     sy_plugin_handle *h = pc->handle;
     if (h->plugin->setup_media) h->plugin->setup_media(h);
     if (!pc->closed) sctp_start(pc);
@@ -830,10 +269,10 @@ static void ice_recv(void *user, uint8_t *buf, size_t len)
         if (!pc->dtls && (!pc->have_remote || pc->dtls_client || !ensure_dtls(pc))) break;
         dtls_check(pc, sy_dtls_incoming(pc->dtls, buf, len));
         /* DTLS records (SCTP data later) count as signs of life for consent too. */
-        if (pc->webrtc_up && !pc->closed) pc->last_auth_rx_us = now_us();
+        if (pc->webrtc_up && !pc->closed) pc->last_auth_rx_us = pc_now_us();
         break;
-    case SY_PKT_RTP: on_rtp(pc, buf, len); break;
-    case SY_PKT_RTCP: on_rtcp(pc, buf, len); break;
+    case SY_PKT_RTP: pc_on_rtp(pc, buf, len); break;
+    case SY_PKT_RTCP: pc_on_rtcp(pc, buf, len); break;
     default: pc->drops_unknown++; break;
     }
 }
@@ -847,7 +286,7 @@ static void trickle_to_main(sy_pc *pc, const char *candidate)
     main_call *c = calloc(1, sizeof(*c));
     c->mid = strdup(pc->first_mid);
     c->sdp = candidate ? strdup(candidate) : NULL;
-    to_main(pc, 4, c);
+    pc_to_main(pc, 4, c);
 }
 
 static void clear_local_candidates(sy_pc *pc)
@@ -861,14 +300,14 @@ static void ice_candidate(void *user, const char *candidate)
     sy_pc *pc = user;
     if (pc->n_local_candidates < PC_MAX_CANDIDATES)
         pc->local_candidates[pc->n_local_candidates++] = strdup(candidate);
-    if (config->full_trickle && pc->local_sent) trickle_to_main(pc, candidate);
+    if (pc_config->full_trickle && pc->local_sent) trickle_to_main(pc, candidate);
 }
 
 static void ice_gathered(void *user)
 {
     sy_pc *pc = user;
     pc->gathered = true;
-    if (config->full_trickle && pc->local_sent) trickle_to_main(pc, NULL);
+    if (pc_config->full_trickle && pc->local_sent) trickle_to_main(pc, NULL);
     if (pc->pending_local) build_local_sdp(pc);
 }
 
@@ -902,31 +341,6 @@ static void ice_state(void *user, sy_ice_state st)
     }
 }
 
-/* Once a second: "slowlink" when losses pass the threshold, at most every 5 s per
- * direction and m-line. Incoming losses are gaps we saw (uplink=false); outgoing ones
- * are what the peer NACKed (uplink=true: we are having trouble sending to it). */
-static void check_slowlink(sy_pc *pc, uint64_t now)
-{
-    uint32_t threshold = (uint32_t)config->slowlink_threshold;
-    for (int i = 0; i < pc->n_media; i++) {
-        pc_media *m = &pc->media[i];
-        uint32_t counts[2] = {m->lost_in_window, m->nacked_in_window};
-        m->lost_in_window = m->nacked_in_window = 0;
-        for (int up = 0; up < 2 && threshold; up++) {
-            if (counts[up] < threshold) continue;
-            if (m->slowlink_at_us[up] && now - m->slowlink_at_us[up] < 5000000) continue;
-            m->slowlink_at_us[up] = now;
-            main_call *c = calloc(1, sizeof(*c));
-            c->mid = strdup(m->mid);
-            c->video = m->video;
-            c->receiving = up == 1; /* carries "uplink" */
-            c->lost = counts[up];
-            c->mindex = m->mindex;
-            to_main(pc, 5, c);
-        }
-    }
-}
-
 static void tick(uv_timer_t *t)
 {
     sy_pc *pc = t->data;
@@ -937,29 +351,29 @@ static void tick(uv_timer_t *t)
         if (pc->closed) return;
     }
     if (!pc->webrtc_up) return;
-    uint64_t now = now_us();
+    uint64_t now = pc_now_us();
     pc->ticks++;
     /* Consent (RFC 7675): a peer that sent nothing authenticated for 30 s has withdrawn
      * it (browsers send RTCP every few seconds while a call is up). libnice's own
      * consent check gives up after 10 s, so it is off and this one counts. */
-    if (config->ice_consent_freshness && pc->last_auth_rx_us &&
+    if (pc_config->ice_consent_freshness && pc->last_auth_rx_us &&
         now - pc->last_auth_rx_us > PC_CONSENT_TIMEOUT_US) {
         SY_INFO("Handle %" PRIu64 ": consent lost (nothing authenticated for 30 s)", pc->handle->id);
         worker_fail(pc, "ICE failed");
         return;
     }
-    uint64_t limit = (uint64_t)(config->no_media_timer > 0 ? config->no_media_timer : 1) * 1000000;
+    uint64_t limit = (uint64_t)(pc_config->no_media_timer > 0 ? pc_config->no_media_timer : 1) * 1000000;
     for (int i = 0; i < pc->n_media; i++) {
         pc_media *m = &pc->media[i];
-        if (m->receiving && now - m->last_rx_us > limit) report_media(pc, m, false);
-        if (m->pli_pending && now - m->last_pli_us >= PC_PLI_INTERVAL_US) send_pli_now(pc, m);
+        if (m->receiving && now - m->last_rx_us > limit) pc_report_media(pc, m, false);
+        if (m->pli_pending && now - m->last_pli_us >= PC_PLI_INTERVAL_US) pc_send_pli_now(pc, m);
         for (int k = 0; k < PC_MAX_SSRCS; k++)
-            if (m->rx[k].nack && sy_nack_gen_missing(m->rx[k].nack)) send_nacks(pc, m, k, now);
+            if (m->rx[k].nack && sy_nack_gen_missing(m->rx[k].nack)) pc_send_nacks(pc, m, k, now);
     }
-    if (pc->twcc && pc->ticks % PC_TWCC_TICKS == 0) send_twcc(pc);
+    if (pc->twcc && pc->ticks % PC_TWCC_TICKS == 0) pc_send_twcc(pc);
     if (pc->ticks % PC_REPORT_TICKS == 0) {
-        send_reports(pc, now);
-        check_slowlink(pc, now);
+        pc_send_reports(pc, now);
+        pc_check_slowlink(pc, now);
     }
 }
 
@@ -967,8 +381,8 @@ static void tick(uv_timer_t *t)
 static size_t gather_ips(char ips[][64], size_t max)
 {
     size_t n = 0;
-    if (config->ice_ips && *config->ice_ips) {
-        char *copy = strdup(config->ice_ips), *save = NULL;
+    if (pc_config->ice_ips && *pc_config->ice_ips) {
+        char *copy = strdup(pc_config->ice_ips), *save = NULL;
         for (char *tok = strtok_r(copy, ", ", &save); tok && n < max; tok = strtok_r(NULL, ", ", &save))
             snprintf(ips[n++], 64, "%s", tok);
         free(copy);
@@ -996,14 +410,14 @@ static int ensure_ice(sy_pc *pc, bool controlling)
     size_t n = gather_ips(ips, 8);
     for (size_t i = 0; i < n; i++) ipp[i] = ips[i];
     sy_ice_config ic = {
-        .controlling = controlling && !config->ice_lite,
-        .lite = config->ice_lite,
+        .controlling = controlling && !pc_config->ice_lite,
+        .lite = pc_config->ice_lite,
         .local_ips = ipp,
         .n_local_ips = n,
-        .port_min = (uint16_t)config->rtp_port_min,
-        .port_max = (uint16_t)config->rtp_port_max,
-        .stun_server = config->stun_server,
-        .nat_1_1_ip = config->nat_1_1_mapping,
+        .port_min = (uint16_t)pc_config->rtp_port_min,
+        .port_max = (uint16_t)pc_config->rtp_port_max,
+        .stun_server = pc_config->stun_server,
+        .nat_1_1_ip = pc_config->nat_1_1_mapping,
         .consent_freshness = false, /* see PC_CONSENT_TIMEOUT_US */
     };
     sy_ice_callbacks cb = {pc, ice_candidate, ice_gathered, ice_state, ice_recv};
@@ -1037,7 +451,7 @@ typedef struct remote_task {
 
 static pc_media *media_for(sy_pc *pc, const sy_sdp_media_info *mi, int mindex)
 {
-    pc_media *m = media_at(pc, mindex);
+    pc_media *m = pc_media_at(pc, mindex);
     if (m || pc->n_media >= PC_MAX_MEDIA) return m;
     m = &pc->media[pc->n_media++];
     memset(m, 0, sizeof(*m));
@@ -1081,7 +495,7 @@ static void worker_set_remote(sy_worker *w, void *arg)
         /* A renegotiation keeps the DTLS association and its roles (RFC 8842 5.5). */
     } else if (t->is_offer) {
         pc->dtls_client = tag->setup == SY_SDP_SETUP_PASSIVE ||
-                          (tag->setup == SY_SDP_SETUP_ACTPASS && config->dtls_answer_active);
+                          (tag->setup == SY_SDP_SETUP_ACTPASS && pc_config->dtls_answer_active);
     } else {
         pc->dtls_client = tag->setup == SY_SDP_SETUP_PASSIVE;
     }
@@ -1168,7 +582,6 @@ typedef struct local_task {
     json_t *event;
 } local_task;
 
-
 static void build_local_sdp(sy_pc *pc)
 {
     sy_sdp *sdp = pc->pending_local;
@@ -1181,11 +594,11 @@ static void build_local_sdp(sy_pc *pc)
         .answer_setup = pc->dtls_client ? SY_SDP_SETUP_ACTIVE : SY_SDP_SETUP_PASSIVE,
         .ice_ufrag = sy_ice_local_ufrag(pc->ice),
         .ice_pwd = sy_ice_local_pwd(pc->ice),
-        .ice_lite = config->ice_lite,
+        .ice_lite = pc_config->ice_lite,
         .fingerprint = sy_dtls_local_fingerprint(),
-        .candidates = config->full_trickle ? NULL : (const char *const *)pc->local_candidates,
-        .n_candidates = config->full_trickle ? 0 : pc->n_local_candidates,
-        .trickle_more = config->full_trickle,
+        .candidates = pc_config->full_trickle ? NULL : (const char *const *)pc->local_candidates,
+        .n_candidates = pc_config->full_trickle ? 0 : pc->n_local_candidates,
+        .trickle_more = pc_config->full_trickle,
     };
     main_call *c = calloc(1, sizeof(*c));
     c->event = event;
@@ -1200,8 +613,8 @@ static void build_local_sdp(sy_pc *pc)
         if (mid && sdp->media[i].port) snprintf(pc->first_mid, sizeof(pc->first_mid), "%s", mid);
     }
     sy_sdp_free(sdp);
-    to_main(pc, 3, c);
-    if (config->full_trickle) {
+    pc_to_main(pc, 3, c);
+    if (pc_config->full_trickle) {
         /* The SDP goes first (to_main is FIFO), then every candidate we have. */
         for (size_t i = 0; i < pc->n_local_candidates; i++) trickle_to_main(pc, pc->local_candidates[i]);
         if (pc->gathered) trickle_to_main(pc, NULL);
@@ -1420,7 +833,7 @@ void sy_pc_close(sy_pc *pc, const char *reason)
     uv_cond_destroy(&cs.cond);
     uv_mutex_destroy(&cs.lock);
     sy_worker_assign(pc->worker, -1);
-    if (cs.was_up && reason) events->hangup(h, reason);
+    if (cs.was_up && reason) pc_events->hangup(h, reason);
     if (sy_worker_post(pc->worker, worker_free_pc, pc) < 0) worker_free_pc(pc->worker, pc);
 }
 
@@ -1477,122 +890,6 @@ json_t *sy_pc_info(sy_pc *pc)
 
 /* ---- core API for plugins (worker thread) ---- */
 
-static sy_pc *worker_pc(sy_plugin_handle *h)
-{
-    sy_pc *pc = h ? h->pc : NULL;
-    return (pc && !pc->closed && pc->srtp && pc->ice) ? pc : NULL;
-}
-
-int sy_pc_relay_rtp(sy_plugin_handle *h, const sy_rtp_packet *pkt)
-{
-    sy_pc *pc = worker_pc(h);
-    if (!pc || !pkt || pkt->len < 12 || pkt->len + 64 + SY_SRTP_MAX_TRAILER > sizeof(pc->out))
-        return -1;
-    pc_media *m = media_at(pc, pkt->mindex);
-    sy_rtp_header in;
-    if (!m || !m->local_ssrc || sy_rtp_parse(pkt->data, pkt->len, &in) < 0) return -1;
-    /* A fresh header: the plugin's seq, timestamp, pt and marker, our SSRC, no CSRCs,
-     * and the extensions this peer negotiated, with its ids: our mid for the m-line,
-     * our transport-wide sequence, the audio level the packet came with. */
-    sy_rtp_fields f = {
-        .marker = in.marker,
-        .payload_type = in.payload_type,
-        .seq = in.seq,
-        .timestamp = in.timestamp,
-        .ssrc = m->local_ssrc,
-    };
-    sy_rtp_ext_elem ext[3];
-    size_t n_ext = 0;
-    uint8_t twcc[2], level[1];
-    if (pc->ext.mid && m->mid[0])
-        ext[n_ext++] = (sy_rtp_ext_elem){pc->ext.mid, (uint8_t)strlen(m->mid), (const uint8_t *)m->mid};
-    if (pc->ext.twcc) {
-        twcc[0] = (uint8_t)(pc->twcc_seq >> 8);
-        twcc[1] = (uint8_t)pc->twcc_seq;
-        pc->twcc_seq++;
-        ext[n_ext++] = (sy_rtp_ext_elem){pc->ext.twcc, 2, twcc};
-    }
-    if (pc->ext.audio_level && !m->video && pkt->audio_level >= 0) {
-        level[0] = (uint8_t)((pkt->voice_activity ? 0x80 : 0) | (pkt->audio_level & 0x7F));
-        ext[n_ext++] = (sy_rtp_ext_elem){pc->ext.audio_level, 1, level};
-    }
-    int off = sy_rtp_write_header_ext(pc->out, sizeof(pc->out), &f, ext, n_ext);
-    if (off < 0 || (size_t)off + in.payload_len + SY_SRTP_MAX_TRAILER > sizeof(pc->out)) return -1;
-    memcpy(pc->out + off, pkt->data + in.payload_offset, in.payload_len);
-    size_t len = (size_t)off + in.payload_len;
-    uint64_t now = now_us();
-    if (m->history) sy_nack_history_put(m->history, in.seq, pc->out, len, now / 1000);
-    size_t n = len;
-    if (sy_srtp_protect_rtp(pc->srtp, pc->out, &n) < 0) return -1;
-    if (sy_ice_send(pc->ice, pc->out, n) < 0) return -1;
-    m->packets_out++;
-    m->bytes_out += len;
-    m->sent_packets++;
-    m->sent_octets += (uint32_t)in.payload_len;
-    m->last_ts = in.timestamp;
-    m->last_send_us = now;
-    return 0;
-}
-
-int sy_pc_relay_rtcp(sy_plugin_handle *h, int mindex, const uint8_t *buf, size_t len)
-{
-    sy_pc *pc = worker_pc(h);
-    pc_media *m = pc ? media_at(pc, mindex) : NULL;
-    if (!m || len + SY_SRTP_MAX_TRAILER > sizeof(pc->out)) return -1;
-    memcpy(pc->out, buf, len);
-    /* Keep feedback only (reports describe the other leg), with our SSRCs in it. */
-    size_t off = 0, w = 0;
-    while (off + 8 <= len) {
-        uint8_t pt = pc->out[off + 1];
-        size_t plen = ((size_t)pc->out[off + 2] << 8 | pc->out[off + 3]) * 4 + 4;
-        if (plen > len - off) break;
-        if ((pt == 205 || pt == 206) && plen >= 12) {
-            uint32_t s = htonl(m->local_ssrc), r = htonl(m->remote_ssrc[0]);
-            memmove(pc->out + w, pc->out + off, plen);
-            memcpy(pc->out + w + 4, &s, 4);
-            memcpy(pc->out + w + 8, &r, 4);
-            w += plen;
-        }
-        off += plen;
-    }
-    if (w == 0) return 0;
-    return send_rtcp(pc, pc->out, w);
-}
-
-void sy_pc_send_pli(sy_plugin_handle *h, int mindex)
-{
-    sy_pc *pc = worker_pc(h);
-    pc_media *m = pc ? media_at(pc, mindex) : NULL;
-    if (m) send_pli_now(pc, m);
-}
-
-void sy_pc_send_remb(sy_plugin_handle *h, uint32_t bitrate)
-{
-    sy_pc *pc = worker_pc(h);
-    if (!pc) return;
-    pc_media *m = NULL;
-    for (int i = 0; i < pc->n_media && !m; i++)
-        if (pc->media[i].video && pc->media[i].remote_ssrc[0]) m = &pc->media[i];
-    if (!m) return;
-    uint8_t exp = 0;
-    uint32_t mantissa = bitrate;
-    while (mantissa > 0x3FFFF) {
-        mantissa >>= 1;
-        exp++;
-    }
-    uint8_t remb[24] = {0x8F, 206, 0, 5};
-    uint32_t s = htonl(m->local_ssrc), r = htonl(m->remote_ssrc[0]);
-    memcpy(remb + 4, &s, 4);
-    /* media source 0, then 'REMB', 1 SSRC, exp/mantissa, the SSRC */
-    memcpy(remb + 12, "REMB", 4);
-    remb[16] = 1;
-    remb[17] = (uint8_t)((exp << 2) | ((mantissa >> 16) & 0x03));
-    remb[18] = (uint8_t)(mantissa >> 8);
-    remb[19] = (uint8_t)mantissa;
-    memcpy(remb + 20, &r, 4);
-    send_rtcp(pc, remb, sizeof(remb));
-}
-
 /* Data channels. On the PC's worker: sent now. Elsewhere (the main thread): copied and
  * queued to the worker, 0 returned, and a later failure is not reported. */
 typedef struct data_task {
@@ -1647,8 +944,8 @@ int sy_pc_relay_data(sy_plugin_handle *h, const char *label, const char *protoco
 
 int sy_pc_global_init(const sy_config *cfg, const sy_pc_events *ev)
 {
-    config = cfg;
-    events = ev;
+    pc_config = cfg;
+    pc_events = ev;
     if (sy_dtls_global_init(cfg->cert_pem, cfg->cert_key, cfg->cert_pwd) < 0) return -1;
     if (sy_srtp_global_init() < 0) return -1;
     return 0;
