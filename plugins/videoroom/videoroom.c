@@ -36,12 +36,21 @@ static void push(sy_plugin_handle *h, const char *tr, json_t *ev, json_t *jsep)
     json_decref(jsep);
 }
 
-static json_t *stream_json(const vr_pub_stream *s)
+static json_t *stream_json(const vr_participant *p, const vr_pub_stream *s)
 {
     json_t *o = json_pack("{s:s,s:i,s:s,s:s}", "type", s->video ? "video" : "audio", "mindex",
                           s->mindex, "mid", s->mid, "codec", sy_codec_id(s->codec));
     if (s->simulcast) json_object_set_new(o, "simulcast", json_true());
+    if (s->muted) json_object_set_new(o, "moderated", json_true());
+    if (!s->video && p->room->audiolevel_event) json_object_set_new(o, "talking", json_boolean(s->talking));
     return o;
+}
+
+bool vr_participant_talking(const vr_participant *p)
+{
+    for (int i = 0; i < p->n_streams; i++)
+        if (p->streams[i].talking) return true;
+    return false;
 }
 
 static const char *first_codec(const vr_participant *p, bool video)
@@ -59,8 +68,9 @@ json_t *vr_publisher_entry(const vr_participant *p)
     if (ac) json_object_set_new(o, "audio_codec", json_string(ac));
     if (vc) json_object_set_new(o, "video_codec", json_string(vc));
     json_t *streams = json_array();
-    for (int i = 0; i < p->n_streams; i++) json_array_append_new(streams, stream_json(&p->streams[i]));
+    for (int i = 0; i < p->n_streams; i++) json_array_append_new(streams, stream_json(p, &p->streams[i]));
     json_object_set_new(o, "streams", streams);
+    if (p->room->audiolevel_event) json_object_set_new(o, "talking", json_boolean(vr_participant_talking(p)));
     return o;
 }
 
@@ -76,6 +86,125 @@ static json_t *room_event(vr_room *r)
     return json_pack("{s:s,s:I}", "videoroom", "event", "room", (json_int_t)r->id);
 }
 
+static json_t *sub_stream_json(const vr_subscriber *sub, const vr_sub_stream *st);
+
+static json_t *sub_streams_json(const vr_subscriber *sub)
+{
+    json_t *list = json_array();
+    for (int i = 0; i < sub->n_streams; i++)
+        json_array_append_new(list, sub_stream_json(sub, &sub->streams[i]));
+    return list;
+}
+
+/* The event answering a subscription change: "updated" with the streams plus a new
+ * offer (same m-lines in place, new ones appended, removed ones rejected), or
+ * "updating" while an earlier offer still waits for its answer: the changes then go
+ * out together in one offer once it arrives (start). */
+static json_t *sub_offer_event(vr_subscriber *sub, json_t **offer)
+{
+    if (sub->offer_pending) {
+        sub->need_offer = true;
+        return json_pack("{s:s,s:I}", "videoroom", "updating", "room", (json_int_t)sub->room->id);
+    }
+    char err[256] = "";
+    char *sdp = vr_sdp_subscriber_offer(sub->streams, sub->n_streams, sub->sess_id,
+                                        sub->sess_version + 1, err, sizeof(err));
+    if (!sdp) return vr_error(VR_ERROR_UNKNOWN_ERROR, "Error generating the offer: %s", err);
+    sub->sess_version++;
+    *offer = json_pack("{s:s,s:s}", "type", "offer", "sdp", sdp);
+    free(sdp);
+    sub->offer_pending = true;
+    json_t *ev = json_pack("{s:s,s:I}", "videoroom", "updated", "room", (json_int_t)sub->room->id);
+    json_object_set_new(ev, "streams", sub_streams_json(sub));
+    return ev;
+}
+
+/* Unsolicited renegotiation (autoupdate, or changes coalesced behind an answer). */
+static void sub_renegotiate(vr_subscriber *sub, const char *tr)
+{
+    if (sub->pc_gone) return;
+    json_t *offer = NULL;
+    json_t *ev = sub_offer_event(sub, &offer);
+    if (offer || json_object_get(ev, "error_code")) push(sub->handle, tr, ev, offer);
+    else json_decref(ev);
+}
+
+static void deferred_offer(void *arg)
+{
+    sy_plugin_handle *h = arg;
+    vr_session *s = vr_core->get_plugin_data(h);
+    if (s && s->sub && s->sub->need_offer && !s->sub->offer_pending) {
+        s->sub->need_offer = false;
+        sub_renegotiate(s->sub, NULL);
+    }
+    vr_core->handle_unref(h);
+}
+
+/* ---- worker -> main notices ---- */
+
+typedef struct {
+    sy_plugin_handle *h;
+    uint64_t gen;
+    bool talk, talking;
+    int mindex;
+    double avg;
+} vr_notice;
+
+static void notice_main(void *arg)
+{
+    vr_notice *n = arg;
+    vr_session *s = vr_core->get_plugin_data(n->h);
+    vr_participant *p = s ? s->pub : NULL;
+    if (p && p->published && p->gen == n->gen) {
+        vr_room *r = p->room;
+        if (!n->talk && !p->active) {
+            /* The publisher is up: the others learn about it now (Janus does it here). */
+            p->active = true;
+            json_t *ev = room_event(r);
+            json_t *list = json_array();
+            json_array_append_new(list, vr_publisher_entry(p));
+            json_object_set_new(ev, "publishers", list);
+            vr_broadcast(r, p, ev);
+            json_decref(ev);
+        } else if (n->talk) {
+            for (int i = 0; i < p->n_streams; i++) {
+                vr_pub_stream *ps = &p->streams[i];
+                if (ps->mindex != n->mindex) continue;
+                ps->talking = n->talking;
+                json_t *ev = json_pack("{s:s,s:I,s:I,s:i,s:s,s:f}", "videoroom",
+                                       n->talking ? "talking" : "stopped-talking", "room",
+                                       (json_int_t)r->id, "id", (json_int_t)p->id, "mindex",
+                                       ps->mindex, "mid", ps->mid, "audio-level-dBov-avg", n->avg);
+                vr_broadcast(r, NULL, ev); /* the speaker included */
+                json_decref(ev);
+                break;
+            }
+        }
+    }
+    vr_core->handle_unref(n->h);
+    free(n);
+}
+
+static void notice_post(sy_plugin_handle *h, uint64_t gen, bool talk, int mindex, bool talking,
+                        double avg)
+{
+    vr_notice *n = malloc(sizeof(*n));
+    if (!n) return;
+    *n = (vr_notice){h, gen, talk, talking, mindex, avg};
+    vr_core->handle_ref(h);
+    if (vr_core->run_on_main(notice_main, n) < 0) {
+        vr_core->handle_unref(h);
+        free(n);
+    }
+}
+
+void vr_notice_active(sy_plugin_handle *h, uint64_t gen) { notice_post(h, gen, false, -1, false, 0); }
+
+void vr_notice_talking(sy_plugin_handle *h, uint64_t gen, int mindex, bool talking, double avg)
+{
+    notice_post(h, gen, true, mindex, talking, avg);
+}
+
 /* ---- teardown (main thread) ---- */
 
 /* Drops a publisher's forwarding state; notify: others get "unpublished". */
@@ -87,10 +216,21 @@ static void pub_unpublish(vr_participant *p, bool notify)
     vr_fwd_pub_gone(vr_room_worker(p->room), p->fwd);
     p->fwd = NULL;
     p->published = false;
+    p->active = false;
     p->n_streams = 0;
-    for (vr_subscriber *sub = p->room->subscribers; sub; sub = sub->next)
-        for (int i = 0; i < sub->n_streams; i++)
-            if (sub->streams[i].feed_id == p->id) sub->streams[i].feed_id = 0;
+    for (vr_subscriber *sub = p->room->subscribers; sub; sub = sub->next) {
+        bool changed = false;
+        for (int i = 0; i < sub->n_streams; i++) {
+            vr_sub_stream *st = &sub->streams[i];
+            if (st->feed_id != p->id) continue;
+            st->feed_id = 0;
+            if (sub->autoupdate && !st->removed) {
+                st->removed = true;
+                changed = true;
+            }
+        }
+        if (changed) sub_renegotiate(sub, NULL);
+    }
     if (notify) {
         json_t *ev = room_event(p->room);
         json_object_set_new(ev, "unpublished", json_integer((json_int_t)p->id));
@@ -148,6 +288,7 @@ static void sub_remove(vr_subscriber *sub)
 void vr_room_evict_all(vr_room *r)
 {
     json_t *ev = json_pack("{s:s,s:I}", "videoroom", "destroyed", "room", (json_int_t)r->id);
+    for (vr_subscriber *sub = r->subscribers; sub; sub = sub->next) sub->pc_gone = true;
     while (r->participants) {
         vr_participant *p = r->participants;
         vr_core->push_event(p->handle, NULL, ev, NULL);
@@ -184,6 +325,35 @@ int vr_room_kick(vr_room *r, uint64_t id, char *err, size_t errlen)
     vr_core->close_pc(p->handle);
     pub_remove(p);
     return 0;
+}
+
+json_t *vr_room_moderate(vr_room *r, json_t *body)
+{
+    json_t *err = NULL;
+    if (vr_check_field(body, "id", JSON_INTEGER, true, &err) < 0 ||
+        vr_check_field(body, "mid", JSON_STRING, true, &err) < 0 ||
+        vr_check_field(body, "mute", JSON_TRUE, true, &err) < 0)
+        return err;
+    uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "id"));
+    const char *mid = json_string_value(json_object_get(body, "mid"));
+    bool mute = json_is_true(json_object_get(body, "mute"));
+    vr_participant *p = find_participant(r, id);
+    if (!p) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such user %" PRIu64 " in room %" PRIu64, id, r->id);
+    int idx = -1;
+    for (int i = 0; i < p->n_streams && idx < 0; i++)
+        if (!strcmp(p->streams[i].mid, mid)) idx = i;
+    if (idx < 0) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such mid '%s' in feed %" PRIu64, mid, id);
+    if (p->streams[idx].muted != mute) {
+        p->streams[idx].muted = mute;
+        if (p->published) vr_fwd_pub_mute(vr_room_worker(r), p->fwd, idx, mute);
+    }
+    json_t *ev = room_event(r);
+    json_object_set_new(ev, "id", json_integer((json_int_t)id));
+    json_object_set_new(ev, "mid", json_string(mid));
+    json_object_set_new(ev, "moderation", json_string(mute ? "muted" : "unmuted"));
+    vr_broadcast(r, NULL, ev);
+    json_decref(ev);
+    return json_pack("{s:s}", "videoroom", "success");
 }
 
 /* ---- plugin lifecycle ---- */
@@ -262,7 +432,10 @@ static json_t *do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **an
         free(p->display);
         p->display = strdup(display);
     }
-    p->fwd = vr_fwd_pub_new(p->handle, p->streams, n, r->bitrate);
+    static uint64_t gens;
+    p->gen = ++gens;
+    p->active = false;
+    p->fwd = vr_fwd_pub_new(p->handle, p->streams, n, r->bitrate, p->gen, r);
     if (!p->fwd) {
         free(sdp);
         p->n_streams = 0;
@@ -272,14 +445,8 @@ static json_t *do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **an
     atomic_store(&s->fwd_pub, p->fwd);
     *answer = json_pack("{s:s,s:s}", "type", "answer", "sdp", sdp);
     free(sdp);
-    /* Others learn about the new publisher now (the core has no main-thread webrtcup
-     * notification for plugins yet; see the report). */
-    json_t *ev = room_event(r);
-    json_t *list = json_array();
-    json_array_append_new(list, vr_publisher_entry(p));
-    json_object_set_new(ev, "publishers", list);
-    vr_broadcast(r, p, ev);
-    json_decref(ev);
+    /* Others learn about the new publisher when its peer connection is up
+     * (setup_media -> vr_notice_active). */
     return NULL;
 }
 
@@ -291,7 +458,7 @@ static json_t *configured_event(vr_participant *p)
     if (ac) json_object_set_new(ev, "audio_codec", json_string(ac));
     if (vc) json_object_set_new(ev, "video_codec", json_string(vc));
     json_t *streams = json_array();
-    for (int i = 0; i < p->n_streams; i++) json_array_append_new(streams, stream_json(&p->streams[i]));
+    for (int i = 0; i < p->n_streams; i++) json_array_append_new(streams, stream_json(p, &p->streams[i]));
     json_object_set_new(ev, "streams", streams);
     return ev;
 }
@@ -308,9 +475,7 @@ static json_t *join_publisher(vr_session *s, vr_room *r, json_t *body, json_t *j
         return vr_error(VR_ERROR_ID_EXISTS, "User ID %" PRIu64 " already exists", id);
     while (!id || find_participant(r, id)) id = vr_core->random_id();
     if (vr_core->set_media_worker(s->handle, vr_room_worker(r)) < 0 && vr_core->worker_count() > 1)
-        return vr_error(VR_ERROR_UNKNOWN_ERROR,
-                        "This handle already has a PeerConnection: join first, then publish "
-                        "(joinandconfigure with an offer is not supported yet)");
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "This handle already has a PeerConnection");
     vr_participant *p = calloc(1, sizeof(*p));
     if (!p) return vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
     p->room = r;
@@ -346,7 +511,7 @@ static json_t *joined_event(vr_participant *p)
     json_t *pubs = json_array(), *att = json_array();
     for (vr_participant *o = r->participants; o; o = o->next) {
         if (o == p) continue;
-        if (o->published) {
+        if (o->active) {
             json_array_append_new(pubs, vr_publisher_entry(o));
         } else if (r->notify_joining) {
             json_t *a = json_pack("{s:I}", "id", (json_int_t)o->id);
@@ -415,6 +580,8 @@ static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_p
         st->video = ps->video;
         st->codec = ps->codec;
         st->pt = ps->pt;
+        st->rtx_pt = ps->rtx_pt;
+        snprintf(st->fmtp, sizeof(st->fmtp), "%s", ps->fmtp);
         st->send = !(v = json_object_get(item, "send")) || json_is_true(v);
         st->simulcast = ps->simulcast;
         st->substream = (v = json_object_get(item, "substream")) ? (int)json_integer_value(v) : 2;
@@ -435,13 +602,15 @@ static json_t *sub_stream_json(const vr_subscriber *sub, const vr_sub_stream *st
                           st->mid, "type", st->video ? "video" : "audio", "active", st->feed_id != 0,
                           "feed_id", (json_int_t)st->feed_id, "feed_mid", st->feed_mid, "send",
                           st->send, "codec", sy_codec_id(st->codec), "ready", false);
+    vr_participant *p = st->feed_id ? find_participant(sub->room, st->feed_id) : NULL;
+    if (p && p->active && !st->removed) json_object_set_new(o, "ready", json_true());
+    if (st->removed) json_object_set_new(o, "active", json_false());
     if (st->feed_display) json_object_set_new(o, "feed_display", json_string(st->feed_display));
     if (st->simulcast)
         json_object_set_new(o, "simulcast",
                             json_pack("{s:i,s:i,s:i,s:i}", "substream", -1, "substream-target",
                                       st->substream, "temporal-layer", -1,
                                       "temporal-layer-target", st->temporal));
-    (void)sub;
     return o;
 }
 
@@ -450,7 +619,8 @@ static json_t *join_subscriber(vr_session *s, vr_room *r, json_t *body, json_t *
     json_t *err = NULL;
     if (vr_check_field(body, "streams", JSON_ARRAY, false, &err) < 0 ||
         vr_check_field(body, "feed", JSON_INTEGER, false, &err) < 0 ||
-        vr_check_field(body, "private_id", JSON_INTEGER, false, &err) < 0)
+        vr_check_field(body, "private_id", JSON_INTEGER, false, &err) < 0 ||
+        vr_check_field(body, "autoupdate", JSON_TRUE, false, &err) < 0)
         return err;
     json_t *streams = json_object_get(body, "streams");
     json_t *feed = json_object_get(body, "feed");
@@ -486,8 +656,12 @@ static json_t *join_subscriber(vr_session *s, vr_room *r, json_t *body, json_t *
     if (!err && vr_core->set_media_worker(s->handle, vr_room_worker(r)) < 0 &&
         vr_core->worker_count() > 1)
         err = vr_error(VR_ERROR_UNKNOWN_ERROR, "This handle already has a PeerConnection");
-    if (!err && !(sdp = vr_sdp_subscriber_offer(sub->streams, sub->n_streams, src, errtext,
-                                                sizeof(errtext))))
+    sub->sess_id = vr_core->random_id();
+    sub->sess_version = 1;
+    sub->autoupdate = !json_is_false(json_object_get(body, "autoupdate"));
+    sub->offer_pending = true;
+    if (!err && !(sdp = vr_sdp_subscriber_offer(sub->streams, sub->n_streams, sub->sess_id,
+                                                sub->sess_version, errtext, sizeof(errtext))))
         err = vr_error(VR_ERROR_UNKNOWN_ERROR, "Error generating the offer: %s", errtext);
     if (!err && !(sub->fwd = vr_fwd_sub_new(s->handle, r->id)))
         err = vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
@@ -514,6 +688,7 @@ static json_t *join_subscriber(vr_session *s, vr_room *r, json_t *body, json_t *
     for (int i = 0; i < sub->n_streams; i++)
         json_array_append_new(list, sub_stream_json(sub, &sub->streams[i]));
     json_object_set_new(ev, "streams", list);
+    (void)src;
     if (legacy) {
         vr_participant *p = owners[0];
         json_object_set_new(ev, "id", json_integer((json_int_t)p->id));
@@ -588,6 +763,130 @@ static json_t *configure_subscriber(vr_subscriber *sub, json_t *body)
     return configure_sub_item(sub, body, NULL);
 }
 
+/* subscribe / unsubscribe / update: changes the subscription, then renegotiates. */
+static json_t *sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t **offer)
+{
+    vr_room *r = sub->room;
+    bool rm[VR_MAX_STREAMS] = {false};
+    for (size_t i = 0; i < json_array_size(del); i++) {
+        json_t *item = json_array_get(del, i), *err = NULL;
+        if (!json_is_object(item))
+            return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (unsubscribe should contain objects)");
+        if (vr_check_field(item, "feed", JSON_INTEGER, false, &err) < 0 ||
+            vr_check_field(item, "mid", JSON_STRING, false, &err) < 0 ||
+            vr_check_field(item, "sub_mid", JSON_STRING, false, &err) < 0)
+            return err;
+        uint64_t feed = (uint64_t)json_integer_value(json_object_get(item, "feed"));
+        const char *mid = json_string_value(json_object_get(item, "mid"));
+        const char *sub_mid = json_string_value(json_object_get(item, "sub_mid"));
+        if (!feed && !sub_mid)
+            return vr_error(VR_ERROR_MISSING_ELEMENT, "Missing element (feed or sub_mid)");
+        for (int j = 0; j < sub->n_streams; j++) {
+            const vr_sub_stream *st = &sub->streams[j];
+            if (st->removed) continue;
+            if (sub_mid ? strcmp(sub_mid, st->mid) != 0
+                        : (st->feed_id != feed || (mid && strcmp(mid, st->feed_mid))))
+                continue;
+            rm[j] = true;
+        }
+    }
+    int old_n = sub->n_streams;
+    const vr_pub_stream *src[VR_MAX_STREAMS];
+    vr_participant *owners[VR_MAX_STREAMS];
+    json_t *err = NULL;
+    for (size_t i = 0; i < json_array_size(add) && !err; i++) {
+        json_t *item = json_array_get(add, i);
+        if (!json_is_object(item))
+            err = vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (subscribe should contain objects)");
+        else
+            err = add_feed(sub, r, item, src, owners);
+    }
+    if (err) {
+        for (int i = old_n; i < sub->n_streams; i++) free(sub->streams[i].feed_display);
+        sub->n_streams = old_n;
+        return err;
+    }
+    int worker = vr_room_worker(r);
+    bool changed = sub->n_streams > old_n;
+    for (int i = old_n; i < sub->n_streams; i++) {
+        vr_participant *p = owners[i];
+        vr_fwd_sub_add(worker, sub->fwd, &sub->streams[i], sy_codec_clock_rate(sub->streams[i].codec),
+                       p->fwd, (int)(src[i] - p->streams));
+    }
+    for (int i = 0; i < old_n; i++) {
+        if (!rm[i]) continue;
+        sub->streams[i].removed = true;
+        sub->streams[i].feed_id = 0;
+        vr_fwd_sub_remove(worker, sub->fwd, i);
+        changed = true;
+    }
+    if (!changed) return json_pack("{s:s,s:I}", "videoroom", "updated", "room", (json_int_t)r->id);
+    return sub_offer_event(sub, offer);
+}
+
+/* switch: other sources for existing m-lines, no renegotiation (same codec). */
+static json_t *sub_switch(vr_subscriber *sub, json_t *body)
+{
+    vr_room *r = sub->room;
+    json_t *err = NULL;
+    if (vr_check_field(body, "streams", JSON_ARRAY, true, &err) < 0) return err;
+    json_t *streams = json_object_get(body, "streams");
+    if (!json_array_size(streams))
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (streams should be a non-empty array)");
+    int slot[VR_MAX_STREAMS], pidx[VR_MAX_STREAMS];
+    vr_participant *pubs[VR_MAX_STREAMS];
+    size_t n = json_array_size(streams);
+    if (n > VR_MAX_STREAMS) return vr_error(VR_ERROR_INVALID_ELEMENT, "Too many streams");
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = json_array_get(streams, i);
+        if (!json_is_object(item))
+            return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (streams should contain objects)");
+        if (vr_check_field(item, "feed", JSON_INTEGER, true, &err) < 0 ||
+            vr_check_field(item, "mid", JSON_STRING, true, &err) < 0 ||
+            vr_check_field(item, "sub_mid", JSON_STRING, true, &err) < 0)
+            return err;
+        uint64_t feed = (uint64_t)json_integer_value(json_object_get(item, "feed"));
+        const char *mid = json_string_value(json_object_get(item, "mid"));
+        const char *sub_mid = json_string_value(json_object_get(item, "sub_mid"));
+        slot[i] = -1;
+        for (int j = 0; j < sub->n_streams; j++)
+            if (!sub->streams[j].removed && !strcmp(sub->streams[j].mid, sub_mid)) slot[i] = j;
+        if (slot[i] < 0) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such subscriber mid '%s'", sub_mid);
+        vr_participant *p = find_participant(r, feed);
+        if (!p || !p->published) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such feed (%" PRIu64 ")", feed);
+        pidx[i] = -1;
+        for (int j = 0; j < p->n_streams; j++)
+            if (!strcmp(p->streams[j].mid, mid)) pidx[i] = j;
+        if (pidx[i] < 0) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such mid '%s' in feed %" PRIu64, mid, feed);
+        if (p->streams[pidx[i]].codec != sub->streams[slot[i]].codec)
+            return vr_error(VR_ERROR_INVALID_ELEMENT,
+                            "Invalid element (feed %" PRIu64 " mid '%s' has another codec than '%s')",
+                            feed, mid, sub_mid);
+        pubs[i] = p;
+    }
+    int changes = 0, worker = vr_room_worker(r);
+    for (size_t i = 0; i < n; i++) {
+        vr_sub_stream *st = &sub->streams[slot[i]];
+        vr_participant *p = pubs[i];
+        const vr_pub_stream *ps = &p->streams[pidx[i]];
+        if (st->feed_id == p->id && !strcmp(st->feed_mid, ps->mid)) continue;
+        st->feed_id = p->id;
+        snprintf(st->feed_mid, sizeof(st->feed_mid), "%s", ps->mid);
+        free(st->feed_display);
+        st->feed_display = p->display ? strdup(p->display) : NULL;
+        if (st->simulcast != ps->simulcast) {
+            st->simulcast = ps->simulcast;
+            st->substream = st->temporal = 2;
+        }
+        vr_fwd_sub_switch(worker, sub->fwd, slot[i], p->fwd, pidx[i], ps->simulcast);
+        changes++;
+    }
+    json_t *ev = json_pack("{s:s,s:s,s:I,s:i}", "videoroom", "event", "switched", "ok", "room",
+                           (json_int_t)r->id, "changes", changes);
+    json_object_set_new(ev, "streams", sub_streams_json(sub));
+    return ev;
+}
+
 /* ---- requests ---- */
 
 static json_t *handle_join(vr_session *s, json_t *body, json_t *jsep, bool and_configure,
@@ -622,9 +921,6 @@ static json_t *handle_async(vr_session *s, const char *request, json_t *body, js
     vr_subscriber *sub = s->sub;
     if (!strcmp(request, "join") || !strcmp(request, "joinandconfigure"))
         return handle_join(s, body, jsep, !strcmp(request, "joinandconfigure"), jsep_out);
-    if (!strcmp(request, "switch") || !strcmp(request, "subscribe") ||
-        !strcmp(request, "unsubscribe") || !strcmp(request, "update"))
-        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Request '%s' is not supported yet", request);
     if (!p && !sub) return vr_error(VR_ERROR_JOIN_FIRST, "Can't handle '%s' before joining", request);
     if (p) {
         if (!strcmp(request, "publish") || !strcmp(request, "configure")) {
@@ -658,7 +954,9 @@ static json_t *handle_async(vr_session *s, const char *request, json_t *body, js
             json_object_set_new(ev, "leaving", json_string("ok"));
             return ev;
         }
-        if (!strcmp(request, "start") || !strcmp(request, "pause"))
+        if (!strcmp(request, "start") || !strcmp(request, "pause") || !strcmp(request, "switch") ||
+            !strcmp(request, "subscribe") || !strcmp(request, "unsubscribe") ||
+            !strcmp(request, "update"))
             return vr_error(VR_ERROR_INVALID_REQUEST, "Invalid request '%s' for a publisher", request);
         return vr_error(VR_ERROR_INVALID_REQUEST, "Unknown request '%s'", request);
     }
@@ -668,6 +966,13 @@ static json_t *handle_async(vr_session *s, const char *request, json_t *body, js
             const char *type = json_string_value(json_object_get(jsep, "type"));
             if (!type || strcasecmp(type, "answer"))
                 return vr_error(VR_ERROR_INVALID_SDP_TYPE, "Unexpected offer (subscribers answer)");
+            sub->offer_pending = false;
+            if (sub->need_offer) {
+                /* Changes waited for this answer: offer them once the core applied it. */
+                vr_core->handle_ref(sub->handle);
+                if (vr_core->run_on_main(deferred_offer, sub->handle) < 0)
+                    vr_core->handle_unref(sub->handle);
+            }
         }
         if (sub->paused) {
             sub->paused = false;
@@ -693,6 +998,25 @@ static json_t *handle_async(vr_session *s, const char *request, json_t *body, js
         json_object_set_new(ev, "configured", json_string("ok"));
         return ev;
     }
+    if (!strcmp(request, "subscribe") || !strcmp(request, "unsubscribe") || !strcmp(request, "update")) {
+        json_t *add = NULL, *del = NULL;
+        if (!strcmp(request, "update")) {
+            if (vr_check_field(body, "subscribe", JSON_ARRAY, false, &err) < 0 ||
+                vr_check_field(body, "unsubscribe", JSON_ARRAY, false, &err) < 0)
+                return err;
+            add = json_object_get(body, "subscribe");
+            del = json_object_get(body, "unsubscribe");
+            if (!add && !del)
+                return vr_error(VR_ERROR_MISSING_ELEMENT, "Missing element (subscribe or unsubscribe)");
+        } else {
+            if (vr_check_field(body, "streams", JSON_ARRAY, true, &err) < 0) return err;
+            if (!strcmp(request, "subscribe")) add = json_object_get(body, "streams");
+            else del = json_object_get(body, "streams");
+        }
+        if (sub->pc_gone) return vr_error(VR_ERROR_UNKNOWN_ERROR, "The PeerConnection is gone");
+        return sub_update(sub, add, del, jsep_out);
+    }
+    if (!strcmp(request, "switch")) return sub_switch(sub, body);
     if (!strcmp(request, "leave")) {
         json_t *ev = room_event(sub->room);
         sub_remove(sub);
@@ -789,7 +1113,10 @@ static void vr_hangup_media(sy_plugin_handle *h)
     vr_session *s = vr_core->get_plugin_data(h);
     if (!s) return;
     if (s->pub && s->pub->published) pub_unpublish(s->pub, true);
-    if (s->sub) vr_fwd_sub_set_up(vr_room_worker(s->sub->room), s->sub->fwd, false);
+    if (s->sub) {
+        s->sub->pc_gone = true;
+        vr_fwd_sub_set_up(vr_room_worker(s->sub->room), s->sub->fwd, false);
+    }
 }
 
 static json_t *vr_query_session(sy_plugin_handle *h)

@@ -62,6 +62,8 @@ typedef struct vr_pub_stream {
     uint8_t pt, rtx_pt; /* rtx_pt 0: none */
     char fmtp[128];     /* the answered fmtp of the codec, "" if none */
     bool simulcast;
+    bool muted;   /* moderate: not forwarded */
+    bool talking; /* audio: the last talking event said so */
 } vr_pub_stream;
 
 struct vr_room {
@@ -72,6 +74,8 @@ struct vr_room {
     int max_publishers;
     uint32_t bitrate;
     int fir_freq;
+    bool audiolevel_event;  /* talking / stopped-talking events */
+    int audio_active_packets, audio_level_average;
     char audiocodec[64], videocodec[64];
     int worker; /* -1 until the first join */
     vr_participant *participants; /* publisher-type participants (publishing or not) */
@@ -86,6 +90,8 @@ struct vr_participant {
     uint64_t id, private_id;
     char *display;
     bool published; /* answered a publish offer; forwarding state exists */
+    bool active;    /* its peer connection is up (setup_media reached the main thread) */
+    uint64_t gen;   /* of the current forwarding state: tells stale worker notices apart */
     int n_streams;
     vr_pub_stream streams[VR_MAX_STREAMS];
     vr_fwd_pub *fwd; /* worker-owned; the main thread only posts closures with it */
@@ -100,7 +106,9 @@ typedef struct vr_sub_stream {
     char *feed_display;
     bool video;
     sy_codec codec;
-    uint8_t pt;
+    uint8_t pt, rtx_pt;
+    char fmtp[128];
+    bool removed; /* unsubscribed or feed gone (autoupdate): the m-line stays, inactive */
     bool send;
     bool simulcast;
     int substream, temporal;
@@ -111,6 +119,11 @@ struct vr_subscriber {
     vr_room *room;
     sy_plugin_handle *handle;
     bool paused;
+    bool autoupdate;    /* renegotiate by itself when a subscribed publisher leaves */
+    bool offer_pending; /* an offer went out and its answer has not come back */
+    bool need_offer;    /* changes wait for that answer (coalesced into one offer) */
+    bool pc_gone;       /* hangup: no more offers */
+    uint64_t sess_id, sess_version;
     int n_streams;
     vr_sub_stream streams[VR_MAX_STREAMS];
     vr_fwd_subscriber *fwd; /* worker-owned */
@@ -139,6 +152,9 @@ void vr_room_evict_all(vr_room *r);
 /* Kick: implemented in videoroom.c. Returns 0 or an error code with text. */
 int vr_room_kick(vr_room *r, uint64_t id, char *err, size_t errlen);
 json_t *vr_publisher_entry(const vr_participant *p);
+bool vr_participant_talking(const vr_participant *p);
+/* moderate {room, secret, id, mid, mute}: implemented in videoroom.c (secret checked). */
+json_t *vr_room_moderate(vr_room *r, json_t *body);
 
 /* ---- helpers (vr_rooms.c) ---- */
 json_t *vr_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -152,13 +168,15 @@ void vr_broadcast(vr_room *r, const vr_participant *except, json_t *ev);
 /* Answers a publisher's offer. Returns a malloc'd SDP and fills streams, or NULL with err. */
 char *vr_sdp_publisher_answer(const char *offer, const char *audiocodecs, const char *videocodecs,
                               vr_pub_stream *streams, int *n_streams, char *err, size_t errlen);
-/* A subscriber offer with one sendonly m-line per stream. malloc'd, or NULL with err. */
-char *vr_sdp_subscriber_offer(const vr_sub_stream *streams, int n, const vr_pub_stream *const *src,
-                              char *err, size_t errlen);
+/* A subscriber offer with one sendonly m-line per stream (removed ones inactive).
+ * malloc'd, or NULL with err. */
+char *vr_sdp_subscriber_offer(const vr_sub_stream *streams, int n, uint64_t sess_id,
+                              uint64_t sess_version, char *err, size_t errlen);
 
 /* ---- vr_fwd.c ---- */
 vr_fwd_pub *vr_fwd_pub_new(sy_plugin_handle *h, const vr_pub_stream *streams, int n,
-                           uint32_t bitrate);
+                           uint32_t bitrate, uint64_t gen, const vr_room *room);
+void vr_fwd_pub_mute(int worker, vr_fwd_pub *p, int index, bool muted);
 void vr_fwd_pub_gone(int worker, vr_fwd_pub *p); /* unlinks its subscribers, frees */
 void vr_fwd_pub_keyframe(int worker, vr_fwd_pub *p);
 vr_fwd_subscriber *vr_fwd_sub_new(sy_plugin_handle *h, uint64_t room_id);
@@ -170,6 +188,15 @@ void vr_fwd_sub_set_paused(int worker, vr_fwd_subscriber *s, bool paused);
 void vr_fwd_sub_set_up(int worker, vr_fwd_subscriber *s, bool up);
 void vr_fwd_sub_set_send(int worker, vr_fwd_subscriber *s, int index, bool send);
 void vr_fwd_sub_set_layers(int worker, vr_fwd_subscriber *s, int index, int substream, int temporal);
+/* After attach: a new stream at index st->mindex, one removed, one fed by another source. */
+void vr_fwd_sub_add(int worker, vr_fwd_subscriber *s, const vr_sub_stream *st, uint32_t clock_rate,
+                    vr_fwd_pub *src, int src_stream);
+void vr_fwd_sub_remove(int worker, vr_fwd_subscriber *s, int index);
+void vr_fwd_sub_switch(int worker, vr_fwd_subscriber *s, int index, vr_fwd_pub *src, int src_stream,
+                       bool simulcast);
+/* Worker -> main notices (videoroom.c): the publisher is up; talking changed. */
+void vr_notice_active(sy_plugin_handle *h, uint64_t gen);
+void vr_notice_talking(sy_plugin_handle *h, uint64_t gen, int mindex, bool talking, double avg);
 /* Media worker callbacks. */
 void vr_fwd_pub_setup(vr_fwd_pub *p);
 void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt);

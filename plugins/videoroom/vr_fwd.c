@@ -23,6 +23,7 @@ typedef struct vr_fwd_sub {
     int mindex;
     char mid[8];
     bool video, simulcast, send;
+    uint8_t pt; /* the payload type this m-line was offered with (rewritten after a switch) */
     bool rebase; /* continue the outgoing sequence at the next packet (after a gap) */
     bool need_key; /* asked for a key frame and none was forwarded yet: ask again */
     uint64_t pli_us;
@@ -41,6 +42,9 @@ struct vr_fwd_subscriber {
 typedef struct {
     int mindex;
     bool video, simulcast;
+    bool muted; /* moderate */
+    bool talking;
+    int level_sum, level_count; /* audio levels of the current window */
     vr_fwd_sub **subs;
     int n, cap;
 } vr_fwd_pub_stream;
@@ -48,6 +52,9 @@ typedef struct {
 struct vr_fwd_pub {
     sy_plugin_handle *h;
     uint32_t bitrate;
+    uint64_t gen;
+    bool level_event;
+    int active_packets, level_average;
     unsigned rtcp_count;
     int n;
     vr_fwd_pub_stream s[VR_MAX_STREAMS];
@@ -63,6 +70,10 @@ typedef enum {
     OP_SUB_UP,
     OP_SUB_SEND,
     OP_SUB_LAYERS,
+    OP_PUB_MUTE,
+    OP_SUB_ADD,
+    OP_SUB_REMOVE,
+    OP_SUB_SWITCH,
 } vr_op_kind;
 
 typedef struct {
@@ -70,6 +81,7 @@ typedef struct {
     vr_fwd_pub *pub;
     vr_fwd_subscriber *sub;
     int index, a, b;
+    vr_fwd_sub init; /* OP_SUB_ADD */
 } vr_op;
 
 /* ---- worker side ---- */
@@ -166,6 +178,49 @@ static void run_op(void *arg)
             fs->send = op->a;
         }
         break;
+    case OP_PUB_MUTE:
+        if (op->index >= 0 && op->index < op->pub->n) {
+            vr_fwd_pub_stream *ps = &op->pub->s[op->index];
+            if (ps->muted && !op->a) {
+                for (int j = 0; j < ps->n; j++) {
+                    ps->subs[j]->rebase = true;
+                    if (ps->subs[j]->owner->up && !ps->subs[j]->owner->paused) pli_source(ps->subs[j]);
+                }
+            }
+            ps->muted = op->a;
+        }
+        break;
+    case OP_SUB_ADD:
+        if (op->index >= 0 && op->index < VR_MAX_STREAMS) {
+            fs = &s->s[op->index];
+            unlink_sub(fs);
+            *fs = op->init;
+            fs->owner = s;
+            if (op->index >= s->n) s->n = op->index + 1;
+            link_sub(fs);
+            if (s->up && !s->paused) pli_source(fs);
+        }
+        break;
+    case OP_SUB_REMOVE:
+        if (fs) {
+            unlink_sub(fs);
+            fs->send = false;
+        }
+        break;
+    case OP_SUB_SWITCH:
+        if (fs) {
+            unlink_sub(fs);
+            fs->src = op->pub;
+            fs->src_stream = op->a;
+            if (fs->simulcast != (bool)op->b) {
+                fs->simulcast = op->b;
+                sy_simulcast_init(&fs->sim, 2, 2, 0);
+            }
+            fs->rebase = true; /* the rewriter continues seq/ts from where it was */
+            link_sub(fs);
+            if (s->up && !s->paused) pli_source(fs);
+        }
+        break;
     case OP_SUB_LAYERS:
         if (fs && fs->simulcast) {
             int sub = op->a >= 0 ? op->a : fs->sim.substream_target;
@@ -183,7 +238,7 @@ static void post(int worker, vr_op_kind kind, vr_fwd_pub *pub, vr_fwd_subscriber
 {
     vr_op *op = malloc(sizeof(*op));
     if (!op) return; /* out of memory: the change is lost, nothing is freed twice */
-    *op = (vr_op){kind, pub, sub, index, a, b};
+    *op = (vr_op){.kind = kind, .pub = pub, .sub = sub, .index = index, .a = a, .b = b};
     /* A stopping worker runs no more media callbacks: apply it here. */
     if (vr_core->run_on_worker(worker, run_op, op) < 0) run_op(op);
 }
@@ -191,6 +246,21 @@ static void post(int worker, vr_op_kind kind, vr_fwd_pub *pub, vr_fwd_subscriber
 void vr_fwd_pub_setup(vr_fwd_pub *p)
 {
     if (p->bitrate) vr_core->send_remb(p->h, p->bitrate);
+    vr_notice_active(p->h, p->gen);
+}
+
+/* Talking detection (as Janus): the average -dBov over active_packets packets; below
+ * level_average (louder) starts talking, at or above it stops. */
+static void audio_level(vr_fwd_pub *p, vr_fwd_pub_stream *ps, int level)
+{
+    ps->level_sum += level;
+    if (++ps->level_count < p->active_packets) return;
+    double avg = (double)ps->level_sum / ps->level_count;
+    ps->level_sum = ps->level_count = 0;
+    bool talking = avg < p->level_average;
+    if (talking == ps->talking) return;
+    ps->talking = talking;
+    vr_notice_talking(p->h, p->gen, ps->mindex, talking, avg);
 }
 
 void vr_fwd_pub_rtcp(vr_fwd_pub *p)
@@ -205,6 +275,8 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
     int si = p->by_mindex[pkt->mindex];
     if (si < 0) return;
     vr_fwd_pub_stream *ps = &p->s[si];
+    if (ps->muted) return;
+    if (p->level_event && !ps->video && pkt->audio_level >= 0) audio_level(p, ps, pkt->audio_level);
     if (!ps->n) return;
     int tid = -1;
     if (pkt->substream >= 0) {
@@ -252,7 +324,12 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
         out.mindex = fs->mindex;
         out.seq = seq;
         out.timestamp = ts;
+        if (pkt->pt != fs->pt && pkt->len >= 2) {
+            pkt->data[1] = (uint8_t)((pkt->data[1] & 0x80) | fs->pt);
+            out.pt = fs->pt;
+        }
         vr_core->relay_rtp(s->h, &out);
+        if (out.pt != pkt->pt) pkt->data[1] = (uint8_t)((pkt->data[1] & 0x80) | pkt->pt);
     }
     if (pli) vr_core->send_pli(p->h, pkt->mindex);
 }
@@ -284,18 +361,23 @@ void vr_fwd_sub_rtcp(vr_fwd_subscriber *s, int mindex, const uint8_t *buf, size_
 /* ---- main thread side ---- */
 
 vr_fwd_pub *vr_fwd_pub_new(sy_plugin_handle *h, const vr_pub_stream *streams, int n,
-                           uint32_t bitrate)
+                           uint32_t bitrate, uint64_t gen, const vr_room *room)
 {
     vr_fwd_pub *p = calloc(1, sizeof(*p));
     if (!p) return NULL;
     vr_core->handle_ref(h);
     p->h = h;
     p->bitrate = bitrate;
+    p->gen = gen;
+    p->level_event = room->audiolevel_event;
+    p->active_packets = room->audio_active_packets > 0 ? room->audio_active_packets : 100;
+    p->level_average = room->audio_level_average > 0 ? room->audio_level_average : 25;
     memset(p->by_mindex, -1, sizeof(p->by_mindex));
     for (int i = 0; i < n && i < VR_MAX_STREAMS; i++) {
         p->s[i].mindex = streams[i].mindex;
         p->s[i].video = streams[i].video;
         p->s[i].simulcast = streams[i].simulcast;
+        p->s[i].muted = streams[i].muted;
         if (streams[i].mindex >= 0 && streams[i].mindex < VR_MAX_STREAMS)
             p->by_mindex[streams[i].mindex] = (int8_t)i;
         p->n++;
@@ -320,12 +402,10 @@ vr_fwd_subscriber *vr_fwd_sub_new(sy_plugin_handle *h, uint64_t room_id)
     return s;
 }
 
-void vr_fwd_sub_add_stream(vr_fwd_subscriber *s, const vr_sub_stream *st, uint32_t clock_rate,
-                           vr_fwd_pub *src, int src_stream)
+static void fill_sub(vr_fwd_sub *fs, const vr_sub_stream *st, uint32_t clock_rate, vr_fwd_pub *src,
+                     int src_stream)
 {
-    if (s->n >= VR_MAX_STREAMS) return;
-    vr_fwd_sub *fs = &s->s[s->n++];
-    fs->owner = s;
+    memset(fs, 0, sizeof(*fs));
     fs->src = src;
     fs->src_stream = src_stream;
     fs->mindex = st->mindex;
@@ -333,8 +413,46 @@ void vr_fwd_sub_add_stream(vr_fwd_subscriber *s, const vr_sub_stream *st, uint32
     fs->video = st->video;
     fs->simulcast = st->simulcast;
     fs->send = st->send;
+    fs->pt = st->pt;
     sy_rtp_rewriter_init(&fs->rw, clock_rate);
     sy_simulcast_init(&fs->sim, st->substream, st->temporal, 0);
+}
+
+void vr_fwd_sub_add_stream(vr_fwd_subscriber *s, const vr_sub_stream *st, uint32_t clock_rate,
+                           vr_fwd_pub *src, int src_stream)
+{
+    if (s->n >= VR_MAX_STREAMS) return;
+    vr_fwd_sub *fs = &s->s[s->n++];
+    fill_sub(fs, st, clock_rate, src, src_stream);
+    fs->owner = s;
+}
+
+void vr_fwd_sub_add(int worker, vr_fwd_subscriber *s, const vr_sub_stream *st, uint32_t clock_rate,
+                    vr_fwd_pub *src, int src_stream)
+{
+    vr_op *op = calloc(1, sizeof(*op));
+    if (!op) return;
+    op->kind = OP_SUB_ADD;
+    op->sub = s;
+    op->index = st->mindex;
+    fill_sub(&op->init, st, clock_rate, src, src_stream);
+    if (vr_core->run_on_worker(worker, run_op, op) < 0) run_op(op);
+}
+
+void vr_fwd_sub_remove(int worker, vr_fwd_subscriber *s, int index)
+{
+    post(worker, OP_SUB_REMOVE, NULL, s, index, 0, 0);
+}
+
+void vr_fwd_sub_switch(int worker, vr_fwd_subscriber *s, int index, vr_fwd_pub *src, int src_stream,
+                       bool simulcast)
+{
+    post(worker, OP_SUB_SWITCH, src, s, index, src_stream, simulcast);
+}
+
+void vr_fwd_pub_mute(int worker, vr_fwd_pub *p, int index, bool muted)
+{
+    post(worker, OP_PUB_MUTE, p, NULL, index, muted, 0);
 }
 
 void vr_fwd_sub_attach(int worker, vr_fwd_subscriber *s) { post(worker, OP_SUB_ATTACH, NULL, s, -1, 0, 0); }

@@ -79,6 +79,8 @@ static vr_room *room_new(uint64_t id)
     r->id = id;
     r->max_publishers = 3;
     r->worker = -1;
+    r->audio_active_packets = 100;
+    r->audio_level_average = 25;
     snprintf(r->audiocodec, sizeof(r->audiocodec), "opus");
     snprintf(r->videocodec, sizeof(r->videocodec), "vp8");
     return r;
@@ -181,6 +183,10 @@ int vr_rooms_load(const char *config_dir)
         long long br = cfg_int(g, "bitrate", 0);
         r->bitrate = br > 0 && br <= UINT32_MAX ? (uint32_t)br : 0;
         r->fir_freq = (int)cfg_int(g, "fir_freq", 0);
+        r->audiolevel_event = cfg_bool(g, "audiolevel_event", false);
+        long long ap = cfg_int(g, "audio_active_packets", 100), al = cfg_int(g, "audio_level_average", 25);
+        r->audio_active_packets = ap > 0 && ap <= 100000 ? (int)ap : 100;
+        r->audio_level_average = al > 0 && al <= 127 ? (int)al : 25;
         if ((v = cfg_str(g, "audiocodec", buf, sizeof(buf))) && vr_codec_list_valid(v, false))
             snprintf(r->audiocodec, sizeof(r->audiocodec), "%s", v);
         if ((v = cfg_str(g, "videocodec", buf, sizeof(buf))) && vr_codec_list_valid(v, true))
@@ -261,7 +267,8 @@ static json_t *req_create(json_t *body)
         {"bitrate", JSON_INTEGER},      {"fir_freq", JSON_INTEGER},    {"audiocodec", JSON_STRING},
         {"videocodec", JSON_STRING},    {"notify_joining", JSON_TRUE}, {"require_pvtid", JSON_TRUE},
         {"admin_key", JSON_STRING},     {"permanent", JSON_TRUE},      {"record", JSON_TRUE},
-        {"bitrate_cap", JSON_TRUE},
+        {"bitrate_cap", JSON_TRUE},     {"audiolevel_event", JSON_TRUE},
+        {"audio_active_packets", JSON_INTEGER}, {"audio_level_average", JSON_INTEGER},
     };
     json_t *err = NULL;
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
@@ -299,6 +306,13 @@ static json_t *req_create(json_t *body)
     if ((v = json_object_get(body, "bitrate")))
         r->bitrate = json_integer_value(v) > UINT32_MAX ? UINT32_MAX : (uint32_t)json_integer_value(v);
     if ((v = json_object_get(body, "fir_freq"))) r->fir_freq = (int)json_integer_value(v);
+    r->audiolevel_event = json_is_true(json_object_get(body, "audiolevel_event"));
+    if ((v = json_object_get(body, "audio_active_packets")) && json_integer_value(v) > 0 &&
+        json_integer_value(v) <= 100000)
+        r->audio_active_packets = (int)json_integer_value(v);
+    if ((v = json_object_get(body, "audio_level_average")) && json_integer_value(v) > 0 &&
+        json_integer_value(v) <= 127)
+        r->audio_level_average = (int)json_integer_value(v);
     if (ac) snprintf(r->audiocodec, sizeof(r->audiocodec), "%s", ac);
     if (vc) snprintf(r->videocodec, sizeof(r->videocodec), "%s", vc);
     room_link(r);
@@ -387,7 +401,11 @@ static json_t *room_info(const vr_room *r)
     json_object_set_new(o, "lock_record", json_false());
     json_object_set_new(o, "num_participants", json_integer(count_participants(r)));
     json_object_set_new(o, "audiolevel_ext", json_true());
-    json_object_set_new(o, "audiolevel_event", json_false());
+    json_object_set_new(o, "audiolevel_event", json_boolean(r->audiolevel_event));
+    if (r->audiolevel_event) {
+        json_object_set_new(o, "audio_active_packets", json_integer(r->audio_active_packets));
+        json_object_set_new(o, "audio_level_average", json_integer(r->audio_level_average));
+    }
     json_object_set_new(o, "videoorient_ext", json_false());
     json_object_set_new(o, "playoutdelay_ext", json_false());
     json_object_set_new(o, "transport_wide_cc_ext", json_true());
@@ -415,8 +433,10 @@ static json_t *req_listparticipants(json_t *body)
     if (!r) return err;
     json_t *list = json_array();
     for (vr_participant *p = r->participants; p; p = p->next) {
-        json_t *o = json_pack("{s:I,s:b}", "id", (json_int_t)p->id, "publisher", p->published);
+        json_t *o = json_pack("{s:I,s:b}", "id", (json_int_t)p->id, "publisher", p->active);
         if (p->display) json_object_set_new(o, "display", json_string(p->display));
+        if (r->audiolevel_event && p->active)
+            json_object_set_new(o, "talking", json_boolean(vr_participant_talking(p)));
         json_array_append_new(list, o);
     }
     json_t *o = json_pack("{s:s,s:I}", "videoroom", "participants", "room", (json_int_t)r->id);
@@ -447,8 +467,15 @@ json_t *vr_rooms_handle_sync(const char *request, json_t *body)
     if (!strcasecmp(request, "list")) return req_list(body);
     if (!strcasecmp(request, "listparticipants")) return req_listparticipants(body);
     if (!strcasecmp(request, "kick")) return req_kick(body);
+    if (!strcasecmp(request, "moderate")) {
+        json_t *err = NULL;
+        vr_room *r = room_from(body, &err);
+        if (!r) return err;
+        if ((err = check_secret(r->secret, body, "secret"))) return err;
+        return vr_room_moderate(r, body);
+    }
     static const char *const later[] = {
-        "allowed", "moderate", "enable_recording", "listforwarders", "rtp_forward",
+        "allowed", "enable_recording", "listforwarders", "rtp_forward",
         "stop_rtp_forward", "add_remote_publisher", "update_remote_publisher",
         "remove_remote_publisher", "publish_remotely", "unpublish_remotely", "listremotes",
         "list_remotes",

@@ -135,8 +135,8 @@ char *vr_sdp_publisher_answer(const char *offer_text, const char *audiocodecs,
     return text;
 }
 
-char *vr_sdp_subscriber_offer(const vr_sub_stream *streams, int n, const vr_pub_stream *const *src,
-                              char *err, size_t errlen)
+char *vr_sdp_subscriber_offer(const vr_sub_stream *streams, int n, uint64_t sess_id,
+                              uint64_t sess_version, char *err, size_t errlen)
 {
     static const sy_sdp_extmap_spec audio_ext[] = {
         {1, "urn:ietf:params:rtp-hdrext:sdes:mid"},
@@ -151,11 +151,14 @@ char *vr_sdp_subscriber_offer(const vr_sub_stream *streams, int n, const vr_pub_
     memset(media, 0, sizeof(media));
     for (int i = 0; i < n && i < VR_MAX_STREAMS; i++) {
         const vr_sub_stream *st = &streams[i];
-        const vr_pub_stream *ps = src[i];
+        const vr_sub_stream *ps = st;
         sy_sdp_offer_media *m = &media[i];
+        /* A removed stream keeps its m-line, inactive (not port 0: the core writes no
+         * ICE/DTLS attributes into rejected sections, which aiortc refuses; see the
+         * report). */
         m->type = st->video ? SY_SDP_VIDEO : SY_SDP_AUDIO;
         m->mid = st->mid;
-        m->direction = SY_SDP_SENDONLY;
+        m->direction = st->removed ? SY_SDP_INACTIVE : SY_SDP_SENDONLY;
         m->codec = ps->codec;
         m->pt = ps->pt;
         m->fmtp = ps->fmtp[0] ? ps->fmtp : NULL;
@@ -170,7 +173,7 @@ char *vr_sdp_subscriber_offer(const vr_sub_stream *streams, int n, const vr_pub_
             m->n_extmaps = 3;
         }
     }
-    sy_sdp_offer_opts opts = {.sess_id = vr_core->random_id(), .sess_version = 1, .media = media,
+    sy_sdp_offer_opts opts = {.sess_id = sess_id, .sess_version = sess_version, .media = media,
                               .n_media = (size_t)n};
     sy_sdp *offer = NULL;
     if (sy_sdp_generate_offer(&opts, &offer, err, errlen) < 0) return NULL;
