@@ -142,7 +142,11 @@ static int merge_media(sy_sdp *sdp, sy_sdp_media *m, const sy_sdp_merge_opts *o,
         conn_value(conn, sizeof(conn), o->address);
         if ((rc = sy_sdp_insert_line(sdp, &m->sec, pos, 'c', NULL, conn))) return rc;
     }
-    if (m->port == 0) return 0; /* rejected: no transport */
+    /* Rejected: no transport in answers. Offers keep credentials and fingerprint in
+     * every section (as Janus does; aiortc refuses an offer section without them), but
+     * no candidates. */
+    if (m->port == 0 && !o->is_offer) return 0;
+    bool rejected = m->port == 0;
 
     /* ICE and DTLS right after a=mid */
     long mid = sy_sdp_find_attr(&m->sec, "mid", NULL);
@@ -158,6 +162,7 @@ static int merge_media(sy_sdp *sdp, sy_sdp_media *m, const sy_sdp_merge_opts *o,
         rc = sy_sdp_insert_line(sdp, &m->sec, pos++, 'a', names[i], values[i]);
     if (!rc && sy_sdp_proto_is_rtp(m->proto) && !sy_sdp_has_attr(&m->sec, "rtcp-mux"))
         rc = sy_sdp_insert_line(sdp, &m->sec, pos++, 'a', "rtcp-mux", NULL);
+    if (rejected) return rc;
     for (size_t i = 0; i < o->n_candidates && !rc; i++) {
         const char *c = o->candidates[i];
         if (strncasecmp(c, "candidate:", 10) == 0) c += 10;

@@ -218,6 +218,36 @@ static void test_merge_offer(void)
     sy_sdp_free(s);
 }
 
+/* A rejected section of an offer keeps ICE credentials and the fingerprint (clients such
+ * as aiortc refuse an offer section without them) but gets no candidates. */
+static void test_merge_offer_rejected_section(void)
+{
+    static const sy_sdp_extmap_spec ext[] = {{1, SY_SDP_URI_MID}};
+    sy_sdp_offer_media media[2] = {
+        {.type = SY_SDP_AUDIO, .mid = "0", .direction = SY_SDP_SENDONLY, .codec = SY_CODEC_OPUS,
+         .pt = 111, .extmaps = ext, .n_extmaps = 1},
+        {.type = SY_SDP_VIDEO, .mid = "1", .rejected = true, .direction = SY_SDP_INACTIVE,
+         .codec = SY_CODEC_VP8, .pt = 96},
+    };
+    sy_sdp_offer_opts oo = {.sess_id = 7, .sess_version = 2, .media = media, .n_media = 2};
+    sy_sdp *offer = NULL;
+    CHECK_EQ_INT(sy_sdp_generate_offer(&oo, &offer, err, sizeof(err)), 0);
+    if (!offer) return;
+    sy_sdp_merge_opts o = base_opts(true);
+    CHECK_EQ_INT(sy_sdp_merge(offer, &o, err, sizeof(err)), 0);
+    char *w = sy_sdp_write(offer, NULL);
+    const char *video = w ? strstr(w, "m=video 0 ") : NULL;
+    CHECK(video != NULL);
+    CHECK_CONTAINS(video, "a=ice-ufrag:Zj7l\r\n");
+    CHECK_CONTAINS(video, "a=fingerprint:sha-256 ");
+    CHECK_CONTAINS(video, "a=setup:actpass\r\n");
+    CHECK(video && !strstr(video, "a=candidate:"));
+    CHECK(video && !strstr(video, "a=end-of-candidates"));
+    CHECK_CONTAINS(w, "a=group:BUNDLE 0\r\n");
+    free(w);
+    sy_sdp_free(offer);
+}
+
 static void test_merge_errors(void)
 {
     static const char *const bad_cand[] = {"candidate:1 1 udp 1 1.2.3.4 5 typ bogus"};
@@ -268,6 +298,7 @@ int main(void)
     test_anonymize();
     test_merge_answer();
     test_merge_offer();
+    test_merge_offer_rejected_section();
     test_merge_errors();
     return CHECK_DONE();
 }
