@@ -24,7 +24,7 @@
     {                                                                                              \
         "nack", "nack pli", "ccm fir", "goog-remb", "transport-cc"                                 \
     }
-#define SY_SDP_DEFAULT_MAX_MESSAGE_SIZE 262144
+#define SY_SDP_DEFAULT_MAX_MESSAGE_SIZE 1048576
 #define SY_SDP_DEFAULT_SCTP_PORT 5000
 
 /* ---- answers ---- */

@@ -18,6 +18,11 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack
 
 import aiortc_peer  # noqa: F401 - the loopback patches
+from aiortc.rtcsctptransport import RTCSctpCapabilities, RTCSctpTransport
+
+# aiortc announces a=max-message-size:65536 though it reassembles any size; announce
+# 2 MiB so that the server may echo a 1 MB message back.
+RTCSctpTransport.getCapabilities = classmethod(lambda cls: RTCSctpCapabilities(maxMessageSize=2 << 20))
 
 ECHO = "janus.plugin.echotest"
 SERVER = sy.Server("datachannel")
@@ -111,20 +116,27 @@ async def exchange(c, with_audio):
         assert got == blobs, "binary echo differs"
         print("  50 binary messages echoed as binary")
 
-        # One 64 KB message (our answer's max-message-size is 256 KiB, aiortc's 64 KiB).
+        # One 64 KB message.
         big = os.urandom(65536)
         ch.send(big)
         got = await echo.wait_count(1)
         assert got[0] == big, f"64 KB message came back as {len(got[0])} bytes"
         print("  64 KB binary message echoed intact")
 
-        # A burst of 1000.
-        burst = [f"burst {i:04d} " + "x" * (i % 200) for i in range(1000)]
+        # One 1 MB message: bigger than any datagram, reassembled both ways.
+        huge = os.urandom(1_000_000)
+        ch.send(huge)
+        got = await echo.wait_count(1, timeout=40)
+        assert got[0] == huge, f"1 MB message came back as {len(got[0])} bytes"
+        print("  1 MB binary message echoed intact")
+
+        # A burst of 10,000.
+        burst = [f"burst {i:05d} " + "x" * (i % 200) for i in range(10000)]
         for m in burst:
             ch.send(m)
-        got = await echo.wait_count(1000, timeout=40)
+        got = await echo.wait_count(10000, timeout=90)
         assert got == burst, "burst echo differs or is out of order"
-        print("  burst of 1000 echoed in order")
+        print("  burst of 10,000 echoed in order")
 
         # Unordered, partially reliable channel: on loopback nothing is lost.
         for i in range(20):
@@ -149,13 +161,13 @@ async def exchange(c, with_audio):
         await pc.close()
 
 
-@sy.timeout(90)
+@sy.timeout(180)
 async def test_datachannel_with_audio():
     async with SERVER.ws() as c:
         await exchange(c, with_audio=True)
 
 
-@sy.timeout(90)
+@sy.timeout(180)
 async def test_datachannel_only():
     async with SERVER.ws() as c:
         await exchange(c, with_audio=False)

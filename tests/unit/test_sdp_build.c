@@ -120,7 +120,7 @@ static void test_chrome_answer(void)
     CHECK_STR(fmts(d), "webrtc-datachannel");
     CHECK_STR(attrs(&d->sec, "mid"), "2");
     CHECK_STR(attrs(&d->sec, "sctp-port"), "5000");
-    CHECK_STR(attrs(&d->sec, "max-message-size"), "262144");
+    CHECK_STR(attrs(&d->sec, "max-message-size"), "1048576");
 out:
     sy_sdp_free(a);
 }
@@ -347,7 +347,7 @@ static void test_aiortc_firefox_answers(void)
         CHECK_STR(attrs(&a->media[1].sec, "fmtp"), "120 max-fs=12288;max-fr=60|124 apt=120");
         /* an extmap direction is mirrored */
         CHECK_CONTAINS(attrs(&a->media[1].sec, "extmap"), "6/sendonly " SY_SDP_URI_PLAYOUT_DELAY);
-        CHECK_STR(attrs(&a->media[2].sec, "max-message-size"), "262144");
+        CHECK_STR(attrs(&a->media[2].sec, "max-message-size"), "1048576");
     }
     sy_sdp_free(a);
 }
@@ -451,7 +451,7 @@ static void test_offer(void)
         CHECK_EQ_INT(h->pts[0].h264_profile, SY_H264_CONSTRAINED_BASELINE);
         CHECK_EQ_INT(h->ssrc, 0);
         CHECK_EQ_INT(d->sctp_port, 5000);
-        CHECK_EQ_INT(d->max_message_size, 262144);
+        CHECK_EQ_INT(d->max_message_size, 1048576);
     }
     sy_sdp_info_free(&info);
     sy_sdp_free(back);
