@@ -49,6 +49,7 @@ const sy_config *pc_config;
 /* ---- small helpers ---- */
 
 static void worker_free_pc(sy_worker *w, void *arg);
+static void pc_unref(sy_pc *pc);
 
 static void main_dispatch(void *arg)
 {
@@ -88,10 +89,14 @@ static void main_dispatch(void *arg)
     free(c->sdp);
     free(c->error);
     free(c);
+    pc_unref(pc); /* taken by pc_to_main */
 }
 
 void pc_to_main(sy_pc *pc, int kind, main_call *c)
 {
+    /* A queued call keeps the PC alive: sy_pc_close may release it before the main
+     * loop gets to this call. */
+    atomic_fetch_add(&pc->refs, 1);
     c->pc = pc;
     c->kind = kind;
     sy_main_post(main_dispatch, c);
@@ -133,10 +138,10 @@ static void worker_fail(sy_pc *pc, const char *reason)
     pc_to_main(pc, 0, c);
 }
 
-static void worker_free_pc(sy_worker *w, void *arg)
+/* The last reference: everything loop-bound was closed by worker_stop already, so this
+ * may run on the worker or on the main thread. */
+static void pc_destroy(sy_pc *pc)
 {
-    sy_pc *pc = arg;
-    worker_stop(pc);
     for (size_t i = 0; i < pc->n_remote_fingerprints; i++) free(pc->remote_fingerprints[i]);
     for (size_t i = 0; i < pc->n_local_candidates; i++) free(pc->local_candidates[i]);
     for (int i = 0; i < pc->n_media; i++) {
@@ -148,6 +153,19 @@ static void worker_free_pc(sy_worker *w, void *arg)
     json_decref(pc->pending_event);
     sy_handle_unref(pc->handle);
     free(pc);
+}
+
+static void pc_unref(sy_pc *pc)
+{
+    if (atomic_fetch_sub(&pc->refs, 1) == 1) pc_destroy(pc);
+}
+
+/* The worker's (the life) reference: after this the worker never touches the PC. */
+static void worker_free_pc(sy_worker *w, void *arg)
+{
+    sy_pc *pc = arg;
+    worker_stop(pc);
+    pc_unref(pc);
 }
 
 /* ---- sending ---- */
@@ -696,6 +714,7 @@ static void worker_set_local(sy_worker *w, void *arg)
 sy_pc *sy_pc_new(sy_plugin_handle *h)
 {
     sy_pc *pc = calloc(1, sizeof(*pc));
+    atomic_init(&pc->refs, 1);
     sy_handle_ref(h);
     pc->handle = h;
     pc->worker = h->worker_hint >= 0 ? sy_worker_get(h->worker_hint) : sy_worker_least_loaded();

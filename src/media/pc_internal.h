@@ -80,6 +80,7 @@ typedef struct pc_media {
 } pc_media;
 
 struct sy_pc {
+    atomic_int refs;          /* the worker's (life) reference + one per queued main call */
     sy_plugin_handle *handle; /* referenced */
     sy_worker *worker;
     /* ---- worker thread only below ---- */
