@@ -73,9 +73,12 @@ static void main_dispatch(void *arg)
         if (current) pc_events->media(h, c->mid, c->video, c->receiving);
         break;
     case 3:
-        if (current) pc_events->local_sdp_ready(h, c->event, c->sdp, c->error);
-        else json_decref(c->event);
-        c->sdp = NULL;
+        if (current) {
+            pc_events->local_sdp_ready(h, c->event, c->sdp, c->error);
+            c->sdp = NULL; /* handed over */
+        } else {
+            json_decref(c->event);
+        }
         break;
     case 4:
         if (current) pc_events->trickle(h, c->mid, c->sdp);
