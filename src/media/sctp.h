@@ -27,7 +27,7 @@
  * After sy_sctp_free returns no callback runs for that association.
  *
  * Limits: remote a=max-message-size for what we send (65536 if absent); 256 KiB per
- * received message (larger ones are dropped and counted); 1 MiB send buffer
+ * received message (larger ones are dropped and counted); 2 MiB send buffer
  * (sy_sctp_send returns -2 when full, ready() fires once it drained below half);
  * 1024 streams; SCTP MTU 1150 so that a DTLS record fits a 1200-byte datagram.
  */
