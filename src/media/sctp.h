@@ -26,7 +26,7 @@
  *     (uncontended except at association setup/teardown).
  * After sy_sctp_free returns no callback runs for that association.
  *
- * Limits: remote a=max-message-size for what we send (65536 if absent); 256 KiB per
+ * Limits: remote a=max-message-size for what we send (65536 if absent); 1 MiB per
  * received message (larger ones are dropped and counted); 2 MiB send buffer
  * (sy_sctp_send returns -2 when full, ready() fires once it drained below half);
  * 1024 streams; SCTP MTU 1150 so that a DTLS record fits a 1200-byte datagram.
