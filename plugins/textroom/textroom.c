@@ -18,8 +18,9 @@
  * copies the message and posts it with run_on_main; replies and room events go out
  * with relay_data, which queues to the handle's worker and may be called from here.
  *
- * Not supported (answered with 415): "permanent": true (rooms are not written back to
- * the config file), "post" (HTTP backend) in create, string room IDs.
+ * "permanent": true writes rooms back to switchyard.plugin.textroom.jcfg (rewritten by
+ * libconfig: its comments are lost, as with Janus). Not supported (answered with 415):
+ * "post" (HTTP backend) in create; string room IDs are not supported either.
  */
 #include <inttypes.h>
 #include <libconfig.h>
@@ -347,14 +348,52 @@ static bool check_secret(const char *expected, json_t *body, const char *field, 
     return true;
 }
 
-static bool refuse_permanent(json_t *body, tr_err *e)
+static char config_path[1024];
+
+/* "permanent": writes the room (r) or its removal (r NULL, id) back to the plugin's
+ * config file: read, replace the room-<id> group, write to a temporary file, rename.
+ * libconfig drops the file's comments when it rewrites it (as Janus's jcfg does). */
+static bool rooms_persist(const tr_room *r, uint64_t id)
 {
-    if (json_is_true(json_object_get(body, "permanent"))) {
-        fail(e, TR_ERROR_INVALID_REQUEST, "Permanent rooms are not supported by Switchyard yet");
-        return true;
+    config_t cfg;
+    config_init(&cfg);
+    FILE *f = fopen(config_path, "r");
+    if (f) {
+        fclose(f);
+        if (!config_read_file(&cfg, config_path)) {
+            config_destroy(&cfg);
+            return false;
+        }
     }
-    return false;
+    char name[40];
+    snprintf(name, sizeof(name), "room-%" PRIu64, id);
+    config_setting_t *root = config_root_setting(&cfg);
+    if (config_setting_get_member(root, name)) config_setting_remove(root, name);
+    bool ok = true;
+    if (r) {
+        config_setting_t *g = config_setting_add(root, name, CONFIG_TYPE_GROUP);
+        config_setting_t *v;
+        ok = g != NULL;
+        if (ok && (v = config_setting_add(g, "description", CONFIG_TYPE_STRING)))
+            config_setting_set_string(v, r->description ? r->description : "");
+        if (ok && r->secret && (v = config_setting_add(g, "secret", CONFIG_TYPE_STRING)))
+            config_setting_set_string(v, r->secret);
+        if (ok && r->pin && (v = config_setting_add(g, "pin", CONFIG_TYPE_STRING)))
+            config_setting_set_string(v, r->pin);
+        if (ok && (v = config_setting_add(g, "is_private", CONFIG_TYPE_BOOL)))
+            config_setting_set_bool(v, r->is_private);
+        if (ok && (v = config_setting_add(g, "history", CONFIG_TYPE_INT)))
+            config_setting_set_int(v, r->history_max);
+    }
+    char tmp[1100];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", config_path);
+    ok = ok && config_write_file(&cfg, tmp) == CONFIG_TRUE && rename(tmp, config_path) == 0;
+    if (!ok) remove(tmp);
+    config_destroy(&cfg);
+    return ok;
 }
+
+static bool want_permanent(json_t *body) { return json_is_true(json_object_get(body, "permanent")); }
 
 static json_t *success(const char *name) { return json_pack("{s:s}", "textroom", name); }
 
@@ -439,7 +478,6 @@ static json_t *req_create(json_t *body, bool dc, tr_err *e)
                             "history:u,post:s,permanent:b,allowed:a", e))
         return NULL;
     if (admin_key && !check_secret(admin_key, body, "admin_key", e)) return NULL;
-    if (refuse_permanent(body, e)) return NULL;
     if (json_object_get(body, "post"))
         return fail(e, TR_ERROR_INVALID_REQUEST, "The HTTP backend (post) is not supported by Switchyard yet");
     if (nrooms >= TR_MAX_ROOMS) return fail(e, TR_ERROR_UNKNOWN_ERROR, "Too many rooms (max %d)", TR_MAX_ROOMS);
@@ -467,9 +505,14 @@ static json_t *req_create(json_t *body, bool dc, tr_err *e)
         r->check_allowed = true;
         set_allowed(r, allowed, true, e);
     }
+    bool permanent = want_permanent(body);
+    if (permanent && !rooms_persist(r, id)) {
+        room_free(r);
+        return fail(e, TR_ERROR_UNKNOWN_ERROR, "Could not write the room to %s", config_path);
+    }
     room_link(r);
     return json_pack("{s:s,s:I,s:b}", "textroom", dc ? "success" : "created", "room", (json_int_t)id,
-                     "permanent", 0);
+                     "permanent", permanent);
 }
 
 static json_t *req_edit(json_t *body, bool dc, tr_err *e)
@@ -478,7 +521,7 @@ static json_t *req_edit(json_t *body, bool dc, tr_err *e)
                             "new_is_private:b,new_history:u,permanent:b", e))
         return NULL;
     tr_room *r = get_room(body, e);
-    if (!r || !check_secret(r->secret, body, "secret", e) || refuse_permanent(body, e)) return NULL;
+    if (!r || !check_secret(r->secret, body, "secret", e)) return NULL;
     json_t *nh = json_object_get(body, "new_history");
     if (nh && json_integer_value(nh) > TR_MAX_HISTORY)
         return fail(e, TR_ERROR_INVALID_ELEMENT, "Invalid element (new_history should be at most %d)",
@@ -493,22 +536,29 @@ static json_t *req_edit(json_t *body, bool dc, tr_err *e)
         r->history_max = (int)json_integer_value(nh);
         while ((int)json_array_size(r->history) > r->history_max) json_array_remove(r->history, 0);
     }
+    bool permanent = want_permanent(body);
+    if (permanent && !rooms_persist(r, r->id))
+        return fail(e, TR_ERROR_UNKNOWN_ERROR, "Could not write the room to %s", config_path);
     return json_pack("{s:s,s:I,s:b}", "textroom", dc ? "success" : "edited", "room", (json_int_t)r->id,
-                     "permanent", 0);
+                     "permanent", permanent);
 }
 
 static json_t *req_destroy(json_t *body, bool dc, tr_err *e)
 {
     if (!check_fields(body, "room:u!,secret:s,permanent:b", e)) return NULL;
     tr_room *r = get_room(body, e);
-    if (!r || !check_secret(r->secret, body, "secret", e) || refuse_permanent(body, e)) return NULL;
+    if (!r || !check_secret(r->secret, body, "secret", e)) return NULL;
     json_int_t id = (json_int_t)r->id;
+    bool permanent = want_permanent(body);
+    if (permanent && !rooms_persist(NULL, r->id))
+        return fail(e, TR_ERROR_UNKNOWN_ERROR, "Could not remove the room from %s", config_path);
     json_t *ev = json_pack("{s:s,s:I}", "textroom", "destroyed", "room", id);
     room_broadcast(r, ev, NULL);
     json_decref(ev);
     room_unlink(r);
     room_free(r);
-    return json_pack("{s:s,s:I,s:b}", "textroom", dc ? "success" : "destroyed", "room", id, "permanent", 0);
+    return json_pack("{s:s,s:I,s:b}", "textroom", dc ? "success" : "destroyed", "room", id, "permanent",
+                     permanent);
 }
 
 static json_t *req_allowed(json_t *body, tr_err *e)
@@ -882,8 +932,9 @@ static bool cfg_bool(const config_setting_t *g, const char *name, bool def)
 
 static int rooms_load(const char *config_dir)
 {
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/switchyard.plugin.textroom.jcfg", config_dir ? config_dir : ".");
+    char *path = config_path;
+    snprintf(config_path, sizeof(config_path), "%s/switchyard.plugin.textroom.jcfg",
+             config_dir ? config_dir : ".");
     FILE *f = fopen(path, "r");
     if (!f) return 0; /* no file: no rooms */
     fclose(f);

@@ -15,6 +15,7 @@ allowed, kick, announcement), an ICE-restart offer, and the leave events when a 
 connection goes away."""
 
 import asyncio
+import os
 import json
 import re
 
@@ -327,7 +328,21 @@ async def test_management_over_janus_api():
         assert d["textroom"] == "success", d
         d = await api(c, u, {"request": "announcement", "room": 5555, "secret": "top", "text": "hi"})
         assert d == {"textroom": "success"}, d
-        api_err(await api(c, u, {"request": "create", "room": 7, "permanent": True}), 415)
+        # permanent: the room is written to the plugin's config file, and removed again.
+        cfg_path = os.path.join(SERVER.conf_dir, "switchyard.plugin.textroom.jcfg")
+        d = await api(c, u, {"request": "create", "room": 7, "description": "Kept", "secret": "s7",
+                             "history": 3, "permanent": True})
+        assert d == {"textroom": "created", "room": 7, "permanent": True}, d
+        kept = sy.parse_cfg(open(cfg_path).read(), cfg_path)
+        assert kept["room-7"]["description"] == "Kept" and kept["room-7"]["history"] == 3, kept
+        assert "room-1234" in kept, "the rooms already in the file were lost"
+        d = await api(c, u, {"request": "edit", "room": 7, "secret": "s7", "new_description": "Kept2",
+                             "permanent": True})
+        assert d["permanent"] is True, d
+        assert sy.parse_cfg(open(cfg_path).read(), cfg_path)["room-7"]["description"] == "Kept2"
+        d = await api(c, u, {"request": "destroy", "room": 7, "secret": "s7", "permanent": True})
+        assert d == {"textroom": "destroyed", "room": 7, "permanent": True}, d
+        assert "room-7" not in sy.parse_cfg(open(cfg_path).read(), cfg_path)
         api_err(await api(c, u, {"request": "join", "room": 1234, "username": "x"}), 415)
         api_err(await api(c, u, {"request": "message", "room": 1234, "text": "x"}), 415)
         api_err(await api(c, u, {"request": "exists", "room": 0}), 414)
