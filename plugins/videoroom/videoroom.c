@@ -46,6 +46,25 @@ static json_t *stream_json(const vr_participant *p, const vr_pub_stream *s)
     return o;
 }
 
+/* The publisher's streams, in m-line order, the data channel included. */
+static json_t *pub_streams_json(const vr_participant *p)
+{
+    json_t *streams = json_array();
+    bool data_done = !p->data.present;
+    for (int i = 0; i < p->n_streams; i++) {
+        if (!data_done && p->data.mindex < p->streams[i].mindex) {
+            json_array_append_new(streams, json_pack("{s:s,s:i,s:s}", "type", "data", "mindex",
+                                                     p->data.mindex, "mid", p->data.mid));
+            data_done = true;
+        }
+        json_array_append_new(streams, stream_json(p, &p->streams[i]));
+    }
+    if (!data_done)
+        json_array_append_new(streams, json_pack("{s:s,s:i,s:s}", "type", "data", "mindex",
+                                                 p->data.mindex, "mid", p->data.mid));
+    return streams;
+}
+
 bool vr_participant_talking(const vr_participant *p)
 {
     for (int i = 0; i < p->n_streams; i++)
@@ -67,9 +86,7 @@ json_t *vr_publisher_entry(const vr_participant *p)
     const char *ac = first_codec(p, false), *vc = first_codec(p, true);
     if (ac) json_object_set_new(o, "audio_codec", json_string(ac));
     if (vc) json_object_set_new(o, "video_codec", json_string(vc));
-    json_t *streams = json_array();
-    for (int i = 0; i < p->n_streams; i++) json_array_append_new(streams, stream_json(p, &p->streams[i]));
-    json_object_set_new(o, "streams", streams);
+    json_object_set_new(o, "streams", pub_streams_json(p));
     if (p->room->audiolevel_event) json_object_set_new(o, "talking", json_boolean(vr_participant_talking(p)));
     return o;
 }
@@ -218,8 +235,12 @@ static void pub_unpublish(vr_participant *p, bool notify)
     p->published = false;
     p->active = false;
     p->n_streams = 0;
+    memset(&p->data, 0, sizeof(p->data));
     for (vr_subscriber *sub = p->room->subscribers; sub; sub = sub->next) {
         bool changed = false;
+        /* Its data channel source goes with it (the worker unlinks it: gone). */
+        for (int i = 0; i < sub->n_data_feeds; i++)
+            if (sub->data_feeds[i] == p->id) sub->data_feeds[i--] = sub->data_feeds[--sub->n_data_feeds];
         for (int i = 0; i < sub->n_streams; i++) {
             vr_sub_stream *st = &sub->streams[i];
             if (st->feed_id != p->id) continue;
@@ -424,7 +445,7 @@ static json_t *do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **an
     int n = 0;
     char *sdp = vr_sdp_publisher_answer(json_string_value(json_object_get(jsep, "sdp")),
                                         ac ? ac : r->audiocodec, vc ? vc : r->videocodec,
-                                        p->streams, &n, errtext, sizeof(errtext));
+                                        p->streams, &n, &p->data, errtext, sizeof(errtext));
     if (!sdp) return vr_error(VR_ERROR_INVALID_SDP, "Error generating the answer: %s", errtext);
     p->n_streams = n;
     const char *display = json_string_value(json_object_get(body, "display"));
@@ -439,6 +460,7 @@ static json_t *do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **an
     if (!p->fwd) {
         free(sdp);
         p->n_streams = 0;
+        memset(&p->data, 0, sizeof(p->data));
         return vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
     }
     p->published = true;
@@ -457,9 +479,7 @@ static json_t *configured_event(vr_participant *p)
     const char *ac = first_codec(p, false), *vc = first_codec(p, true);
     if (ac) json_object_set_new(ev, "audio_codec", json_string(ac));
     if (vc) json_object_set_new(ev, "video_codec", json_string(vc));
-    json_t *streams = json_array();
-    for (int i = 0; i < p->n_streams; i++) json_array_append_new(streams, stream_json(p, &p->streams[i]));
-    json_object_set_new(ev, "streams", streams);
+    json_object_set_new(ev, "streams", pub_streams_json(p));
     return ev;
 }
 
@@ -592,12 +612,54 @@ static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_p
         owners[sub->n_streams] = p;
         sub->n_streams++;
     }
+    if (p->data.present && (!mid || !strcmp(mid, p->data.mid))) {
+        /* One data m-line per subscription, fed by every subscribed publisher with data. */
+        found++;
+        bool have = false;
+        for (int i = 0; i < sub->n_data_feeds && !have; i++) have = sub->data_feeds[i] == p->id;
+        if (!have) {
+            if (sub->n_data_feeds >= VR_MAX_STREAMS)
+                return vr_error(VR_ERROR_INVALID_ELEMENT, "Too many data sources (at most %d)",
+                                VR_MAX_STREAMS);
+            sub->data_feeds[sub->n_data_feeds++] = p->id;
+        }
+        bool has_line = false;
+        for (int i = 0; i < sub->n_streams && !has_line; i++)
+            has_line = sub->streams[i].data && !sub->streams[i].removed;
+        if (!has_line) {
+            if (sub->n_streams >= VR_MAX_STREAMS)
+                return vr_error(VR_ERROR_INVALID_ELEMENT, "Too many streams (at most %d)", VR_MAX_STREAMS);
+            vr_sub_stream *st = &sub->streams[sub->n_streams];
+            memset(st, 0, sizeof(*st));
+            st->mindex = sub->n_streams;
+            snprintf(st->mid, sizeof(st->mid), "%d", sub->n_streams);
+            st->data = true;
+            st->send = true;
+            src[sub->n_streams] = NULL;
+            owners[sub->n_streams] = NULL;
+            sub->n_streams++;
+        }
+    }
     if (!found) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such mid '%s' in feed %" PRIu64, mid, feed);
     return NULL;
 }
 
 static json_t *sub_stream_json(const vr_subscriber *sub, const vr_sub_stream *st)
 {
+    if (st->data) {
+        /* As Janus: the one data m-line, with the publishers it relays. */
+        json_t *ids = json_array();
+        bool ready = false;
+        for (int i = 0; i < sub->n_data_feeds; i++) {
+            json_array_append_new(ids, json_integer((json_int_t)sub->data_feeds[i]));
+            vr_participant *p = find_participant(sub->room, sub->data_feeds[i]);
+            if (p && p->active) ready = true;
+        }
+        bool active = !st->removed && sub->n_data_feeds > 0;
+        return json_pack("{s:i,s:s,s:s,s:b,s:b,s:b,s:i,s:o}", "mindex", st->mindex, "mid", st->mid,
+                         "type", "data", "active", active, "send", st->send, "ready",
+                         active && ready, "sources", sub->n_data_feeds, "source_ids", ids);
+    }
     json_t *o = json_pack("{s:i,s:s,s:s,s:b,s:I,s:s,s:b,s:s,s:b}", "mindex", st->mindex, "mid",
                           st->mid, "type", st->video ? "video" : "audio", "active", st->feed_id != 0,
                           "feed_id", (json_int_t)st->feed_id, "feed_mid", st->feed_mid, "send",
@@ -673,8 +735,16 @@ static json_t *join_subscriber(vr_session *s, vr_room *r, json_t *body, json_t *
     }
     for (int i = 0; i < sub->n_streams; i++) {
         vr_participant *p = owners[i];
+        if (!p) { /* the data m-line */
+            vr_fwd_sub_add_stream(sub->fwd, &sub->streams[i], 0, NULL, 0);
+            continue;
+        }
         uint32_t clock = sy_codec_clock_rate(sub->streams[i].codec);
         vr_fwd_sub_add_stream(sub->fwd, &sub->streams[i], clock, p->fwd, (int)(src[i] - p->streams));
+    }
+    for (int i = 0; i < sub->n_data_feeds; i++) {
+        vr_participant *p = find_participant(r, sub->data_feeds[i]);
+        if (p && p->published) vr_fwd_sub_data_src(sub->fwd, p->fwd);
     }
     sub->next = r->subscribers;
     r->subscribers = sub;
@@ -715,7 +785,7 @@ static json_t *configure_sub_item(vr_subscriber *sub, json_t *item, const char *
     for (int i = 0; i < sub->n_streams; i++) {
         vr_sub_stream *st = &sub->streams[i];
         if (mid && strcmp(mid, st->mid)) continue;
-        if (only_type && strcmp(only_type, st->video ? "video" : "audio")) continue;
+        if (only_type && strcmp(only_type, st->data ? "data" : st->video ? "video" : "audio")) continue;
         found = true;
         if (send && json_is_true(send) != st->send) {
             st->send = json_is_true(send);
@@ -736,7 +806,8 @@ static json_t *configure_subscriber(vr_subscriber *sub, json_t *body)
     json_t *err = NULL;
     if (vr_check_field(body, "streams", JSON_ARRAY, false, &err) < 0 ||
         vr_check_field(body, "audio", JSON_TRUE, false, &err) < 0 ||
-        vr_check_field(body, "video", JSON_TRUE, false, &err) < 0)
+        vr_check_field(body, "video", JSON_TRUE, false, &err) < 0 ||
+        vr_check_field(body, "data", JSON_TRUE, false, &err) < 0)
         return err;
     if (json_is_true(json_object_get(body, "restart")))
         return vr_error(VR_ERROR_UNKNOWN_ERROR, "ICE restarts are not supported yet");
@@ -751,8 +822,8 @@ static json_t *configure_subscriber(vr_subscriber *sub, json_t *body)
         return NULL;
     }
     /* Legacy 0.x: top-level mid/send/substream/temporal, or audio/video booleans. */
-    static const char *const kinds[] = {"audio", "video"};
-    for (int k = 0; k < 2; k++) {
+    static const char *const kinds[] = {"audio", "video", "data"};
+    for (int k = 0; k < 3; k++) {
         json_t *v = json_object_get(body, kinds[k]);
         if (!v) continue;
         json_t *item = json_pack("{s:O}", "send", v);
@@ -768,6 +839,8 @@ static json_t *sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t *
 {
     vr_room *r = sub->room;
     bool rm[VR_MAX_STREAMS] = {false};
+    uint64_t data_rm[VR_MAX_STREAMS]; /* feeds whose data channel is unsubscribed */
+    int n_data_rm = 0;
     for (size_t i = 0; i < json_array_size(del); i++) {
         json_t *item = json_array_get(del, i), *err = NULL;
         if (!json_is_object(item))
@@ -789,8 +862,18 @@ static json_t *sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t *
                 continue;
             rm[j] = true;
         }
+        vr_participant *dp = feed ? find_participant(r, feed) : NULL;
+        if (dp && dp->data.present && (!mid || !strcmp(mid, dp->data.mid)) &&
+            n_data_rm < VR_MAX_STREAMS)
+            data_rm[n_data_rm++] = feed;
     }
-    int old_n = sub->n_streams;
+    /* Unsubscribing the data m-line itself drops every data source. */
+    for (int j = 0; j < sub->n_streams; j++) {
+        if (!rm[j] || !sub->streams[j].data) continue;
+        for (int k = 0; k < sub->n_data_feeds && n_data_rm < VR_MAX_STREAMS; k++)
+            data_rm[n_data_rm++] = sub->data_feeds[k];
+    }
+    int old_n = sub->n_streams, old_nd = sub->n_data_feeds;
     const vr_pub_stream *src[VR_MAX_STREAMS];
     vr_participant *owners[VR_MAX_STREAMS];
     json_t *err = NULL;
@@ -804,12 +887,31 @@ static json_t *sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t *
     if (err) {
         for (int i = old_n; i < sub->n_streams; i++) free(sub->streams[i].feed_display);
         sub->n_streams = old_n;
+        sub->n_data_feeds = old_nd;
         return err;
     }
     int worker = vr_room_worker(r);
     bool changed = sub->n_streams > old_n;
+    for (int i = 0; i < n_data_rm; i++) {
+        for (int k = 0; k < sub->n_data_feeds; k++) {
+            if (sub->data_feeds[k] != data_rm[i]) continue;
+            vr_participant *p = find_participant(r, data_rm[i]);
+            if (p && p->published) vr_fwd_sub_data_del(worker, sub->fwd, p->fwd);
+            sub->data_feeds[k] = sub->data_feeds[--sub->n_data_feeds];
+            if (k < old_nd) old_nd--; /* moved, not new */
+            break;
+        }
+    }
+    for (int i = old_nd; i < sub->n_data_feeds; i++) {
+        vr_participant *p = find_participant(r, sub->data_feeds[i]);
+        if (p && p->published) vr_fwd_sub_data_add(worker, sub->fwd, p->fwd);
+    }
     for (int i = old_n; i < sub->n_streams; i++) {
         vr_participant *p = owners[i];
+        if (!p) { /* the data m-line */
+            vr_fwd_sub_add(worker, sub->fwd, &sub->streams[i], 0, NULL, 0);
+            continue;
+        }
         vr_fwd_sub_add(worker, sub->fwd, &sub->streams[i], sy_codec_clock_rate(sub->streams[i].codec),
                        p->fwd, (int)(src[i] - p->streams));
     }
@@ -850,7 +952,9 @@ static json_t *sub_switch(vr_subscriber *sub, json_t *body)
         const char *sub_mid = json_string_value(json_object_get(item, "sub_mid"));
         slot[i] = -1;
         for (int j = 0; j < sub->n_streams; j++)
-            if (!sub->streams[j].removed && !strcmp(sub->streams[j].mid, sub_mid)) slot[i] = j;
+            if (!sub->streams[j].removed && !sub->streams[j].data &&
+                !strcmp(sub->streams[j].mid, sub_mid))
+                slot[i] = j;
         if (slot[i] < 0) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such subscriber mid '%s'", sub_mid);
         vr_participant *p = find_participant(r, feed);
         if (!p || !p->published) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such feed (%" PRIu64 ")", feed);
@@ -1096,6 +1200,15 @@ static void vr_incoming_rtp(sy_plugin_handle *h, sy_rtp_packet *pkt)
     if (p) vr_fwd_pub_rtp(p, pkt);
 }
 
+static void vr_incoming_data(sy_plugin_handle *h, const char *label, const char *protocol,
+                             bool binary, const uint8_t *buf, size_t len)
+{
+    /* A publisher's message goes to its subscribers; subscribers' own are dropped. */
+    vr_session *s = vr_core->get_plugin_data(h);
+    vr_fwd_pub *p = s ? atomic_load(&s->fwd_pub) : NULL;
+    if (p) vr_fwd_pub_data(p, label, protocol, binary, buf, len);
+}
+
 static void vr_incoming_rtcp(sy_plugin_handle *h, int mindex, bool video, const uint8_t *buf,
                              size_t len)
 {
@@ -1152,6 +1265,7 @@ static const sy_plugin videoroom = {
     .incoming_rtp = vr_incoming_rtp,
     .incoming_rtcp = vr_incoming_rtcp,
     .hangup_media = vr_hangup_media,
+    .incoming_data = vr_incoming_data,
 };
 
 __attribute__((visibility("default"))) const sy_plugin *switchyard_plugin_create(void)

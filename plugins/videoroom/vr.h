@@ -66,6 +66,13 @@ typedef struct vr_pub_stream {
     bool talking; /* audio: the last talking event said so */
 } vr_pub_stream;
 
+/* The publisher's data channel m-line (one at most), as answered. */
+typedef struct vr_pub_data {
+    bool present;
+    int mindex;
+    char mid[33];
+} vr_pub_data;
+
 struct vr_room {
     vr_room *next;
     uint64_t id;
@@ -94,6 +101,7 @@ struct vr_participant {
     uint64_t gen;   /* of the current forwarding state: tells stale worker notices apart */
     int n_streams;
     vr_pub_stream streams[VR_MAX_STREAMS];
+    vr_pub_data data; /* the answered m=application, if any */
     vr_fwd_pub *fwd; /* worker-owned; the main thread only posts closures with it */
 };
 
@@ -112,6 +120,7 @@ typedef struct vr_sub_stream {
     bool send;
     bool simulcast;
     int substream, temporal;
+    bool data; /* the subscription's one m=application: feed_id 0, fed by data_feeds */
 } vr_sub_stream;
 
 struct vr_subscriber {
@@ -126,6 +135,10 @@ struct vr_subscriber {
     uint64_t sess_id, sess_version;
     int n_streams;
     vr_sub_stream streams[VR_MAX_STREAMS];
+    /* Publishers whose data channel messages this subscription receives (on its one
+     * data m-line, created with the first of them). */
+    int n_data_feeds;
+    uint64_t data_feeds[VR_MAX_STREAMS];
     vr_fwd_subscriber *fwd; /* worker-owned */
 };
 
@@ -167,8 +180,10 @@ void vr_broadcast(vr_room *r, const vr_participant *except, json_t *ev);
 /* ---- vr_sdp.c ---- */
 /* Answers a publisher's offer. Returns a malloc'd SDP and fills streams, or NULL with err. */
 char *vr_sdp_publisher_answer(const char *offer, const char *audiocodecs, const char *videocodecs,
-                              vr_pub_stream *streams, int *n_streams, char *err, size_t errlen);
-/* A subscriber offer with one sendonly m-line per stream (removed ones inactive).
+                              vr_pub_stream *streams, int *n_streams, vr_pub_data *data, char *err,
+                              size_t errlen);
+/* A subscriber offer with one sendonly m-line per stream (removed ones inactive), and
+ * m=application (webrtc-datachannel) for the data stream.
  * malloc'd, or NULL with err. */
 char *vr_sdp_subscriber_offer(const vr_sub_stream *streams, int n, uint64_t sess_id,
                               uint64_t sess_version, char *err, size_t errlen);
@@ -192,6 +207,10 @@ void vr_fwd_sub_set_layers(int worker, vr_fwd_subscriber *s, int index, int subs
 void vr_fwd_sub_add(int worker, vr_fwd_subscriber *s, const vr_sub_stream *st, uint32_t clock_rate,
                     vr_fwd_pub *src, int src_stream);
 void vr_fwd_sub_remove(int worker, vr_fwd_subscriber *s, int index);
+/* Data channel sources: the subscriber receives (or no longer) what this publisher sends. */
+void vr_fwd_sub_data_src(vr_fwd_subscriber *s, vr_fwd_pub *src); /* before attach */
+void vr_fwd_sub_data_add(int worker, vr_fwd_subscriber *s, vr_fwd_pub *src);
+void vr_fwd_sub_data_del(int worker, vr_fwd_subscriber *s, vr_fwd_pub *src);
 void vr_fwd_sub_switch(int worker, vr_fwd_subscriber *s, int index, vr_fwd_pub *src, int src_stream,
                        bool simulcast);
 /* Worker -> main notices (videoroom.c): the publisher is up; talking changed. */
@@ -201,6 +220,8 @@ void vr_notice_talking(sy_plugin_handle *h, uint64_t gen, int mindex, bool talki
 void vr_fwd_pub_setup(vr_fwd_pub *p);
 void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt);
 void vr_fwd_pub_rtcp(vr_fwd_pub *p);
+void vr_fwd_pub_data(vr_fwd_pub *p, const char *label, const char *protocol, bool binary,
+                     const uint8_t *buf, size_t len);
 void vr_fwd_sub_setup(vr_fwd_subscriber *s);
 void vr_fwd_sub_rtcp(vr_fwd_subscriber *s, int mindex, const uint8_t *buf, size_t len);
 

@@ -23,6 +23,7 @@ typedef struct vr_fwd_sub {
     int mindex;
     char mid[8];
     bool video, simulcast, send;
+    bool data; /* the m=application: no source, send gates the data relay */
     uint8_t pt; /* the payload type this m-line was offered with (rewritten after a switch) */
     bool rebase; /* continue the outgoing sequence at the next packet (after a gap) */
     bool need_key; /* asked for a key frame and none was forwarded yet: ask again */
@@ -37,6 +38,8 @@ struct vr_fwd_subscriber {
     bool up, paused;
     int n;
     vr_fwd_sub s[VR_MAX_STREAMS];
+    int n_dsrc; /* publishers whose data channel messages it receives */
+    vr_fwd_pub *dsrc[VR_MAX_STREAMS];
 };
 
 typedef struct {
@@ -59,6 +62,8 @@ struct vr_fwd_pub {
     int n;
     vr_fwd_pub_stream s[VR_MAX_STREAMS];
     int8_t by_mindex[VR_MAX_STREAMS];
+    vr_fwd_subscriber **dsubs; /* receive its data channel messages */
+    int n_dsubs, cap_dsubs;
 };
 
 typedef enum {
@@ -74,6 +79,8 @@ typedef enum {
     OP_SUB_ADD,
     OP_SUB_REMOVE,
     OP_SUB_SWITCH,
+    OP_SUB_DATA_ADD,
+    OP_SUB_DATA_DEL,
 } vr_op_kind;
 
 typedef struct {
@@ -127,6 +134,39 @@ static void link_sub(vr_fwd_sub *fs)
     ps->subs[ps->n++] = fs;
 }
 
+/* Data channel links: s in src->dsubs and src in s->dsrc, both or neither. */
+static void data_link(vr_fwd_subscriber *s, vr_fwd_pub *src)
+{
+    if (!src) return;
+    for (int i = 0; i < s->n_dsrc; i++)
+        if (s->dsrc[i] == src) return;
+    if (s->n_dsrc >= VR_MAX_STREAMS) return;
+    if (src->n_dsubs == src->cap_dsubs) {
+        int cap = src->cap_dsubs ? src->cap_dsubs * 2 : 4;
+        vr_fwd_subscriber **subs = realloc(src->dsubs, (size_t)cap * sizeof(*subs));
+        if (!subs) return;
+        src->dsubs = subs;
+        src->cap_dsubs = cap;
+    }
+    src->dsubs[src->n_dsubs++] = s;
+    s->dsrc[s->n_dsrc++] = src;
+}
+
+static void data_unlink(vr_fwd_subscriber *s, vr_fwd_pub *src)
+{
+    for (int i = 0; i < s->n_dsrc; i++) {
+        if (s->dsrc[i] != src) continue;
+        s->dsrc[i] = s->dsrc[--s->n_dsrc];
+        for (int j = 0; j < src->n_dsubs; j++) {
+            if (src->dsubs[j] == s) {
+                src->dsubs[j] = src->dsubs[--src->n_dsubs];
+                break;
+            }
+        }
+        return;
+    }
+}
+
 static void run_op(void *arg)
 {
     vr_op *op = arg;
@@ -139,6 +179,8 @@ static void run_op(void *arg)
             for (int j = 0; j < ps->n; j++) ps->subs[j]->src = NULL;
             free(ps->subs);
         }
+        while (op->pub->n_dsubs > 0) data_unlink(op->pub->dsubs[0], op->pub);
+        free(op->pub->dsubs);
         vr_core->handle_unref(op->pub->h);
         free(op->pub);
         break;
@@ -146,13 +188,27 @@ static void run_op(void *arg)
         for (int i = 0; i < op->pub->n; i++)
             if (op->pub->s[i].video) vr_core->send_pli(op->pub->h, op->pub->s[i].mindex);
         break;
-    case OP_SUB_ATTACH:
+    case OP_SUB_ATTACH: {
+        /* The sources set before attach (vr_fwd_sub_data_src) are linked now. */
+        vr_fwd_pub *dsrc[VR_MAX_STREAMS];
+        int n_dsrc = s->n_dsrc;
+        memcpy(dsrc, s->dsrc, sizeof(dsrc));
+        s->n_dsrc = 0;
+        for (int i = 0; i < n_dsrc; i++) data_link(s, dsrc[i]);
         for (int i = 0; i < s->n; i++) {
             link_sub(&s->s[i]);
             if (s->up && !s->paused) pli_source(&s->s[i]);
         }
         break;
+    }
+    case OP_SUB_DATA_ADD:
+        data_link(s, op->pub);
+        break;
+    case OP_SUB_DATA_DEL:
+        data_unlink(s, op->pub);
+        break;
     case OP_SUB_DETACH:
+        while (s->n_dsrc > 0) data_unlink(s, s->dsrc[0]);
         for (int i = 0; i < s->n; i++) unlink_sub(&s->s[i]);
         vr_core->handle_unref(s->h);
         free(s);
@@ -267,6 +323,21 @@ void vr_fwd_pub_rtcp(vr_fwd_pub *p)
 {
     /* The room's cap is repeated every few feedback packets (about once a second). */
     if (p->bitrate && ++p->rtcp_count % 5 == 0) vr_core->send_remb(p->h, p->bitrate);
+}
+
+void vr_fwd_pub_data(vr_fwd_pub *p, const char *label, const char *protocol, bool binary,
+                     const uint8_t *buf, size_t len)
+{
+    /* As Janus: to every subscriber of this feed that has the data m-line (and sends
+     * it), on a channel with the publisher's label (the core opens it on first use).
+     * A subscriber whose association is not up yet (-1) or is full (-2) misses it. */
+    for (int i = 0; i < p->n_dsubs; i++) {
+        vr_fwd_subscriber *s = p->dsubs[i];
+        if (!s->up || s->paused) continue;
+        bool send = false;
+        for (int j = 0; j < s->n && !send; j++) send = s->s[j].data && s->s[j].send;
+        if (send) vr_core->relay_data(s->h, label, protocol, binary, buf, len);
+    }
 }
 
 void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
@@ -411,6 +482,7 @@ static void fill_sub(vr_fwd_sub *fs, const vr_sub_stream *st, uint32_t clock_rat
     fs->mindex = st->mindex;
     snprintf(fs->mid, sizeof(fs->mid), "%s", st->mid);
     fs->video = st->video;
+    fs->data = st->data;
     fs->simulcast = st->simulcast;
     fs->send = st->send;
     fs->pt = st->pt;
@@ -437,6 +509,21 @@ void vr_fwd_sub_add(int worker, vr_fwd_subscriber *s, const vr_sub_stream *st, u
     op->index = st->mindex;
     fill_sub(&op->init, st, clock_rate, src, src_stream);
     if (vr_core->run_on_worker(worker, run_op, op) < 0) run_op(op);
+}
+
+void vr_fwd_sub_data_src(vr_fwd_subscriber *s, vr_fwd_pub *src)
+{
+    if (src && s->n_dsrc < VR_MAX_STREAMS) s->dsrc[s->n_dsrc++] = src;
+}
+
+void vr_fwd_sub_data_add(int worker, vr_fwd_subscriber *s, vr_fwd_pub *src)
+{
+    post(worker, OP_SUB_DATA_ADD, src, s, -1, 0, 0);
+}
+
+void vr_fwd_sub_data_del(int worker, vr_fwd_subscriber *s, vr_fwd_pub *src)
+{
+    post(worker, OP_SUB_DATA_DEL, src, s, -1, 0, 0);
 }
 
 void vr_fwd_sub_remove(int worker, vr_fwd_subscriber *s, int index)

@@ -67,9 +67,10 @@ static void find_fmtp(const sy_sdp_media *m, unsigned pt, char *out, size_t outl
 
 char *vr_sdp_publisher_answer(const char *offer_text, const char *audiocodecs,
                               const char *videocodecs, vr_pub_stream *streams, int *n_streams,
-                              char *err, size_t errlen)
+                              vr_pub_data *data, char *err, size_t errlen)
 {
     *n_streams = 0;
+    memset(data, 0, sizeof(*data));
     sy_sdp *offer = NULL, *answer = NULL;
     if (sy_sdp_parse(offer_text, strlen(offer_text), &offer, err, errlen) < 0) return NULL;
     if (offer->n_media > VR_MAX_STREAMS) {
@@ -89,7 +90,6 @@ char *vr_sdp_publisher_answer(const char *offer_text, const char *audiocodecs,
     opts.video.codecs = vcodecs;
     opts.video.n_codecs = codec_list(videocodecs, vcodecs, 8);
     opts.audio.no_rtx = true;
-    opts.reject_data = true; /* data channels: not in this cut */
     char *text = NULL;
     if (sy_sdp_generate_answer(offer, &opts, &answer, err, errlen) == 0) {
         size_t len = 0;
@@ -109,6 +109,12 @@ char *vr_sdp_publisher_answer(const char *offer_text, const char *audiocodecs,
     }
     for (size_t i = 0; i < info.n_media && *n_streams < VR_MAX_STREAMS; i++) {
         const sy_sdp_media_info *m = &info.media[i];
+        if (!m->rejected && m->type == SY_SDP_APPLICATION && !data->present) {
+            data->present = true;
+            data->mindex = (int)m->index;
+            snprintf(data->mid, sizeof(data->mid), "%s", m->mid[0] ? m->mid : "0");
+            continue;
+        }
         if (m->rejected || (m->type != SY_SDP_AUDIO && m->type != SY_SDP_VIDEO)) continue;
         if (m->direction != SY_SDP_RECVONLY && m->direction != SY_SDP_SENDRECV) continue;
         const sy_sdp_pt_info *c = sy_sdp_media_info_codec(m);
@@ -127,8 +133,8 @@ char *vr_sdp_publisher_answer(const char *offer_text, const char *audiocodecs,
     }
     sy_sdp_info_free(&info);
     sy_sdp_free(answer);
-    if (*n_streams == 0) {
-        snprintf(err, errlen, "no audio or video stream could be accepted");
+    if (*n_streams == 0 && !data->present) {
+        snprintf(err, errlen, "no audio, video or data stream could be accepted");
         free(text);
         return NULL;
     }
@@ -153,6 +159,12 @@ char *vr_sdp_subscriber_offer(const vr_sub_stream *streams, int n, uint64_t sess
         const vr_sub_stream *st = &streams[i];
         const vr_sub_stream *ps = st;
         sy_sdp_offer_media *m = &media[i];
+        if (st->data) {
+            m->type = SY_SDP_APPLICATION;
+            m->mid = st->mid;
+            m->direction = SY_SDP_SENDRECV;
+            continue;
+        }
         /* A removed stream keeps its m-line, inactive (not port 0: the core writes no
          * ICE/DTLS attributes into rejected sections, which aiortc refuses; see the
          * report). */

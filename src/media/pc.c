@@ -590,6 +590,8 @@ static void worker_set_remote(sy_worker *w, void *arg)
     }
     if (pc->ext.twcc && !pc->twcc) pc->twcc = sy_twcc_recorder_new(0);
     pc->have_remote = true;
+    /* A renegotiation that adds data channels to a connection already up. */
+    if (pc->webrtc_up && !pc->closed) sctp_start(pc);
 done:
     sy_sdp_info_free(&t->info);
     free(t);
