@@ -12,6 +12,7 @@
 """
 
 import asyncio
+import re
 import time
 
 import sy
@@ -424,6 +425,80 @@ async def test_two_subscribers_pause():
             ev = await call(c, s, h, {"request": "unpublish"})
             check_err(data_of(ev), 435)
         finally:
+            await pc.close()
+            for rx in (rx1, rx2):
+                if rx:
+                    await rx.close()
+
+
+# ---- 3. feedback storms from a subscriber ----------------------------------------------
+
+def video_ssrc(sdp):
+    """The first a=ssrc of the video m-line (the server's SSRC for it)."""
+    video = sdp.split("m=video", 1)[1]
+    return int(re.search(r"a=ssrc:(\d+) ", video).group(1))
+
+
+@sy.timeout(90)
+async def test_pli_and_nack_storms_are_capped():
+    """A subscriber sending 100 PLIs and 100 NACKs (50 packets each) a second does not
+    raise the publisher's key frame requests above about one a second, its NACKs are
+    answered within the history's per-packet backoff, and another subscriber is not
+    disturbed."""
+    from aiortc.rtcrtpreceiver import RTCRtpReceiver
+    from aiortc.rtcrtpsender import RTCRtpSender
+    from aiortc.rtp import RTCP_PSFB_PLI, RtcpPsfbPacket
+
+    plis = []
+    last_seq = {}
+    orig_sender = RTCRtpSender._handle_rtcp_packet
+    orig_receiver = RTCRtpReceiver._handle_rtp_packet
+
+    async def spy_sender(self, packet):
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_PLI:
+            plis.append(time.monotonic())
+        await orig_sender(self, packet)
+
+    async def spy_receiver(self, packet, arrival_time_ms):
+        last_seq[id(self)] = packet.sequence_number
+        await orig_receiver(self, packet, arrival_time_ms)
+
+    RTCRtpSender._handle_rtcp_packet = spy_sender
+    RTCRtpReceiver._handle_rtp_packet = spy_receiver
+    async with SERVER.ws() as c:
+        s, h, pid, pc = await publish(c, "stormed")
+        rx1 = rx2 = None
+        try:
+            s1, h1, rx1 = await subscribe(c, pid)
+            s2, h2, rx2 = await subscribe(c, pid)
+            await wait_for(lambda: len(rx1.counts) >= 20 and len(rx2.counts) >= 20, 15,
+                           "video at both subscribers")
+            receiver = next(t.receiver for t in rx1.pc.getTransceivers() if t.kind == "video")
+            ssrc = video_ssrc(rx1.pc.remoteDescription.sdp)
+            await asyncio.sleep(1.5)  # past the PLIs of the subscribers' start
+            n_pli, frames2 = len(plis), rx2.video_frames
+            t0 = time.monotonic()
+            nacked = 0
+            while time.monotonic() - t0 < 3.0:
+                await receiver._send_rtcp_pli(ssrc)
+                top = last_seq.get(id(receiver), 0)
+                lost = list(range(max(top - 49, 0), top + 1))  # ascending, as aiortc packs them
+                await receiver._send_rtcp_nack(ssrc, lost)
+                nacked += len(lost)
+                await asyncio.sleep(0.01)
+            storm_plis = len(plis) - n_pli
+            info = await SERVER.admin({"janus": "handle_info", "session_id": s1, "handle_id": h1})
+            webrtc = info["info"]["webrtc"]
+            d2 = rx2.video_frames - frames2
+            print(f"  storm: {nacked} NACKed packets -> {webrtc['retransmitted']} resent; "
+                  f"publisher got {storm_plis} PLIs in 3 s; other subscriber {d2} frames")
+            assert storm_plis <= 5, f"the publisher got {storm_plis} PLIs in 3 s"
+            # Each stored packet goes to one requester at most once per 100 ms (and RTT).
+            assert webrtc["retransmitted"] <= nacked // 4, webrtc
+            assert d2 >= 60, f"the other subscriber was disturbed: {d2} frames in 3 s"
+        finally:
+            RTCRtpSender._handle_rtcp_packet = orig_sender
+            RTCRtpReceiver._handle_rtp_packet = orig_receiver
             await pc.close()
             for rx in (rx1, rx2):
                 if rx:
