@@ -1,0 +1,132 @@
+// VideoRoom page in a real browser: three headless Chromium pages (Debian's, driven by
+// playwright-core) open html/videoroom.html served by Switchyard, join room 1234 with
+// different names, publish their fake camera and microphone and subscribe to each other
+// (html/switchyard.js over the WebSocket API). Each page must show two remote tiles whose
+// video decodes; when one page leaves, the other two drop its tile. A screenshot of the
+// grid is saved as <build>/artifacts/videoroom.png. The error messages for an unreachable
+// server and a refused camera are checked on the page that left.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Suite, assert, waitFor, importOrFail, TIME_FACTOR, BUILD_DIR, reexecInNetns } from './harness.mjs';
+
+reexecInNetns();
+
+const { chromium } = await importOrFail('playwright-core', 'test_videoroom_page');
+
+const suite = new Suite('test_videoroom_page', { ports: [8188, 8088] });
+const URL = 'http://127.0.0.1:8088/videoroom.html';
+const NAMES = ['Alice', 'Bob', 'Carol'];
+let browser = null;
+const pages = [];
+
+async function openPage(name) {
+  if (!browser) {
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--use-fake-device-for-media-stream=fps=30', '--use-fake-ui-for-media-stream',
+        '--allow-loopback-in-peer-connection', '--force-fieldtrials=WebRTC-IPv6Default/Disabled/',
+        '--autoplay-policy=no-user-gesture-required',
+      ],
+    });
+  }
+  const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+  const logs = [];
+  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  suite.diag(() => `browser console (${name}):\n${logs.join('\n')}`);
+  await page.goto(URL);
+  return page;
+}
+
+const tiles = (page) => page.evaluate(() => window.syRoom.tiles());
+const statusOf = (page) => page.textContent('#status');
+
+suite.after(async () => { if (browser) await browser.close(); });
+
+suite.test('three pages join room 1234 and each decodes the two others', async () => {
+  for (const name of NAMES) {
+    const page = await openPage(name);
+    pages.push(page);
+    await page.fill('#display', name);
+    await page.click('#join');
+  }
+  for (const [i, page] of pages.entries()) {
+    const others = NAMES.filter((_, k) => k !== i).sort();
+    const first = await waitFor(async () => {
+      const t = await tiles(page);
+      return t.length === 2 && t.every((x) => x.framesDecoded > 5 && x.width > 0) ? t : null;
+    }, 25000, `${NAMES[i]}: two remote tiles decoding (status: ${await statusOf(page)})`, 250);
+    assert.deepEqual(first.map((x) => x.display).sort(), others, JSON.stringify(first));
+    // framesDecoded keeps increasing on both tiles.
+    await waitFor(async () => {
+      const t = await tiles(page);
+      return t.length === 2 && t.every((x) => {
+        const before = first.find((f) => f.id === x.id);
+        return before && x.framesDecoded > before.framesDecoded + 10;
+      });
+    }, 10000, `${NAMES[i]}: frames keep being decoded`, 250);
+    // The grid shows the names: two remote tiles and the local one.
+    const captions = await page.$$eval('#grid figcaption', (els) => els.map((e) => e.textContent));
+    assert.equal(captions.length, 3, JSON.stringify(captions));
+    for (const n of others) assert.ok(captions.includes(n), `${n} missing in ${JSON.stringify(captions)}`);
+    assert.ok(captions.includes(`${NAMES[i]} (you)`), JSON.stringify(captions));
+    assert.match(await statusOf(page), new RegExp(`In room 1234 as ${NAMES[i]}`));
+  }
+  // Mute/unmute: the local track is disabled and enabled again, the button says so.
+  await pages[0].click('#mute-audio');
+  assert.equal(await pages[0].textContent('#mute-audio'), 'Unmute audio');
+  assert.equal(await pages[0].evaluate(() => window.syRoom.state.stream.getAudioTracks()[0].enabled), false);
+  await pages[0].click('#mute-audio');
+  assert.equal(await pages[0].evaluate(() => window.syRoom.state.stream.getAudioTracks()[0].enabled), true);
+
+  const dir = path.join(BUILD_DIR, 'artifacts');
+  fs.mkdirSync(dir, { recursive: true });
+  await pages[0].screenshot({ path: path.join(dir, 'videoroom.png'), fullPage: true });
+  assert.ok(fs.statSync(path.join(dir, 'videoroom.png')).size > 10000);
+}, { timeout: 50000 * TIME_FACTOR });
+
+suite.test('one page leaves and the two others drop its tile', async () => {
+  assert.equal(pages.length, 3, 'the first test did not open three pages');
+  const [a, b, c] = pages;
+  await c.click('#leave');
+  await waitFor(async () => /You left the room/.test(await statusOf(c)), 5000, 'the leave confirmation');
+  assert.equal(await c.$$eval('#grid figure', (els) => els.length), 0);
+  for (const [page, other] of [[a, 'Bob'], [b, 'Alice']]) {
+    const t = await waitFor(async () => {
+      const x = await tiles(page);
+      return x.length === 1 ? x : null;
+    }, 10000, 'Carol\'s tile removed', 100);
+    assert.equal(t[0].display, other);
+    const captions = await page.$$eval('#grid figcaption', (els) => els.map((e) => e.textContent));
+    assert.ok(!captions.includes('Carol'), JSON.stringify(captions));
+    // The remaining remote video still decodes.
+    const before = t[0].framesDecoded;
+    await waitFor(async () => ((await tiles(page))[0]?.framesDecoded || 0) > before + 10, 5000,
+                  `${other}'s video still decoding`, 200);
+  }
+}, { timeout: 30000 * TIME_FACTOR });
+
+suite.test('clear messages for an unreachable server and a refused camera', async () => {
+  const page = pages[2];
+  await page.goto(`${URL}?server=ws://127.0.0.1:9/&name=Dave`);
+  await page.click('#join');
+  await waitFor(async () => /unreachable/.test(await statusOf(page)), 5000, 'the unreachable message');
+  assert.equal(await page.getAttribute('#status', 'class'), 'error');
+  assert.equal(await page.isDisabled('#join'), false);
+  assert.equal(await page.$$eval('#grid figure', (els) => els.length), 0);
+
+  await page.addInitScript(() => {
+    navigator.mediaDevices.getUserMedia = () =>
+      Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+  });
+  await page.goto(`${URL}?name=Dave`);
+  await page.click('#join');
+  await waitFor(async () => /refused/.test(await statusOf(page)), 5000, 'the refused-camera message');
+  assert.equal(await page.getAttribute('#status', 'class'), 'error');
+}, { timeout: 20000 * TIME_FACTOR });
+
+await suite.run();
