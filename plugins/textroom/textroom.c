@@ -24,6 +24,8 @@
  */
 #include <inttypes.h>
 #include <libconfig.h>
+
+#include "../common/jcfg.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -909,26 +911,6 @@ static sy_plugin_result tr_handle_message(sy_plugin_handle *h, const char *tr, j
 
 /* ---- configuration ---- */
 
-static const char *cfg_str(const config_setting_t *g, const char *name, char *buf, size_t len)
-{
-    config_setting_t *st = config_setting_get_member(g, name);
-    if (!st) return NULL;
-    switch (config_setting_type(st)) {
-    case CONFIG_TYPE_STRING: return config_setting_get_string(st);
-    case CONFIG_TYPE_INT:
-    case CONFIG_TYPE_INT64: snprintf(buf, len, "%lld", (long long)config_setting_get_int64(st)); return buf;
-    case CONFIG_TYPE_BOOL: return config_setting_get_bool(st) ? "true" : "false";
-    default: return NULL;
-    }
-}
-
-static bool cfg_bool(const config_setting_t *g, const char *name, bool def)
-{
-    char buf[32];
-    const char *v = cfg_str(g, name, buf, sizeof(buf));
-    if (!v) return def;
-    return !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1");
-}
 
 static int rooms_load(const char *config_dir)
 {
