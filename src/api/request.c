@@ -386,6 +386,13 @@ void sy_api_shutdown(void)
 {
     if (shutting_down) return;
     shutting_down = true;
+    /* Sessions first; then let the workers and the main queue finish what the plugins
+     * posted (closures into plugin code), destroy the plugins and settle again, and
+     * only then unmap them. */
+    sy_sessions_destroy_all();
+    sy_sessions_settle();
+    sy_plugins_destroy();
+    sy_sessions_settle();
     sy_sessions_shutdown();
     sy_plugins_unload();
     sy_jsep_cleanup();

@@ -513,12 +513,29 @@ int sy_sessions_init(uv_loop_t *loop, sy_config *cfg)
     return 0;
 }
 
-void sy_sessions_shutdown(void)
+void sy_sessions_destroy_all(void)
 {
     if (!sessions) return;
     GList *all = g_hash_table_get_values(sessions);
     for (GList *l = all; l; l = l->next) sy_session_destroy(l->data, false);
     g_list_free(all);
+}
+
+void sy_sessions_settle(void)
+{
+    if (!sessions) return;
+    /* Twice: work the workers post back may post to the workers again. */
+    for (int i = 0; i < 2; i++) {
+        sy_workers_flush();
+        tasks_drain(&tasks_async);
+    }
+}
+
+void sy_sessions_shutdown(void)
+{
+    if (!sessions) return;
+    sy_sessions_destroy_all();
+    sy_sessions_settle();
     uv_mutex_lock(&tasks_lock);
     tasks_ready = false;
     uv_mutex_unlock(&tasks_lock);

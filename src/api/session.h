@@ -58,6 +58,10 @@ struct sy_session {
 #define SY_MAX_HANDLES_PER_SESSION 256
 
 int sy_sessions_init(uv_loop_t *loop, sy_config *cfg);
+/* Shutdown in steps: destroy every session (plugins told), let the workers and the
+ * main-thread queue run what that posted, then close the queue and the watchdog. */
+void sy_sessions_destroy_all(void);
+void sy_sessions_settle(void);
 void sy_sessions_shutdown(void);
 
 sy_session *sy_session_create(sy_client *client, uint64_t requested_id);

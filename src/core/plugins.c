@@ -112,10 +112,21 @@ int sy_plugins_load(const sy_config *cfg, const sy_core_api *core)
     return n_plugins;
 }
 
+static bool destroyed;
+
+void sy_plugins_destroy(void)
+{
+    if (destroyed) return;
+    destroyed = true;
+    for (int i = n_plugins - 1; i >= 0; i--)
+        if (plugins[i].plugin->destroy) plugins[i].plugin->destroy();
+}
+
 void sy_plugins_unload(void)
 {
+    sy_plugins_destroy();
+    destroyed = false;
     for (int i = n_plugins - 1; i >= 0; i--) {
-        if (plugins[i].plugin->destroy) plugins[i].plugin->destroy();
 #ifndef SY_KEEP_PLUGINS_LOADED
         dlclose(plugins[i].dl);
 #endif

@@ -14,7 +14,9 @@
 /* Loads and initialises the plugins. A plugin that fails to load or init is logged
  * and skipped. Returns the number loaded (>= 0). */
 int sy_plugins_load(const sy_config *cfg, const sy_core_api *core);
-/* Calls destroy() on each plugin and unloads them. */
+/* Calls destroy() on each plugin (once). */
+void sy_plugins_destroy(void);
+/* Calls destroy() if not done yet, then unloads every plugin. */
 void sy_plugins_unload(void);
 const sy_plugin *sy_plugins_find(const char *package);
 /* {package: {name, author, description, version_string, version}} (new reference). */

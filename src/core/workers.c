@@ -437,6 +437,37 @@ void sy_workers_stop(void)
     n_workers = 0;
 }
 
+typedef struct flush_sync {
+    uv_mutex_t lock;
+    uv_cond_t cond;
+    int pending;
+} flush_sync;
+
+static void flush_task(sy_worker *w, void *arg)
+{
+    flush_sync *f = arg;
+    uv_mutex_lock(&f->lock);
+    if (--f->pending == 0) uv_cond_signal(&f->cond);
+    uv_mutex_unlock(&f->lock);
+}
+
+void sy_workers_flush(void)
+{
+    int n = sy_workers_count();
+    if (n <= 0) return;
+    flush_sync f;
+    uv_mutex_init(&f.lock);
+    uv_cond_init(&f.cond);
+    f.pending = 0;
+    uv_mutex_lock(&f.lock);
+    for (int i = 0; i < n; i++)
+        if (sy_worker_post(sy_worker_get(i), flush_task, &f) == 0) f.pending++;
+    while (f.pending > 0) uv_cond_wait(&f.cond, &f.lock);
+    uv_mutex_unlock(&f.lock);
+    uv_cond_destroy(&f.cond);
+    uv_mutex_destroy(&f.lock);
+}
+
 int sy_workers_count(void)
 {
     return n_workers;

@@ -18,6 +18,9 @@ int sy_workers_start(int n);
  * context, and its thread is joined. Main thread. */
 void sy_workers_stop(void);
 int sy_workers_count(void);
+/* Waits until every worker has run what was posted to it before this call. Main thread
+ * (used at shutdown, before plugins are unloaded). */
+void sy_workers_flush(void);
 sy_worker *sy_worker_get(int index);
 /* The worker with the fewest assigned objects (the caller assigns with _assign). */
 sy_worker *sy_worker_least_loaded(void);
