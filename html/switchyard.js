@@ -5,13 +5,19 @@
 //   Janus.connect(url?, options?) -> Promise<Janus>
 //       Opens the WebSocket (subprotocol "janus-protocol"; url defaults to
 //       ws://<page host>:8188/), creates a session and sends a keepalive every 25 s.
+//       An http(s):// url (e.g. http://host:8088/janus) uses the REST API instead: requests
+//       are POSTed, events come from long polls (GET <url>/<session>?maxev=10).
+//       When the WebSocket drops, it reconnects and claims the session (best effort; the
+//       server must keep sessions, reclaim_session_timeout); pending requests fail.
 //       Rejects with a JanusError (code 'unreachable') when the server cannot be reached.
-//       options: { keepaliveMs = 25000, timeoutMs = 15000 (per request) }
+//       options: { keepaliveMs = 25000, timeoutMs = 15000 (per request),
+//                  reconnectAttempts = 5 (0: no reconnection) }
 //   janus.sessionId                  the session id
 //   janus.attach(plugin) -> Promise<Handle>
 //   janus.destroy() -> Promise        destroys the session and closes the socket; also done
 //                                     (best effort) when the page is unloaded
 //   janus.onclose = (reason) => {}    the socket closed or the session timed out / ended
+//   janus.onreconnect = (state) => {} 'lost' when the WebSocket dropped, 'reconnected' after
 //   janus.request(msg) -> Promise<msg> any core request; session_id is filled in
 //
 //   handle.id, handle.plugin
@@ -124,61 +130,158 @@ export class Handle {
   }
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function openWebSocket(url) {
+  return new Promise((resolve, reject) => {
+    let ws;
+    try {
+      ws = new WebSocket(url, 'janus-protocol');
+    } catch (e) {
+      reject(new JanusError('unreachable', `cannot connect to ${url}: ${e.message}`));
+      return;
+    }
+    const fail = () => reject(new JanusError('unreachable', `the server is unreachable (${url})`));
+    ws.onerror = fail;
+    ws.onclose = fail;
+    ws.onopen = () => {
+      ws.onerror = null;
+      ws.onclose = null;
+      resolve(ws);
+    };
+  });
+}
+
 export class Janus {
-  constructor(ws, options) {
-    this.ws = ws;
+  constructor(url, options) {
+    this.url = url;
+    this.ws = null;
+    this.http = /^https?:/i.test(url);
     this.options = options;
     this.sessionId = 0;
     this.handles = new Map();  // handle id -> Handle
     this.pending = new Map();  // transaction -> {resolve, reject, async, timer}
     this.onclose = null;
+    this.onreconnect = null;   // (state: 'lost' | 'reconnected') => {}
     this.closed = false;
+    this.reconnecting = false;
     this.keepalive = 0;
+    this.pollAbort = null;
     this._unload = () => this._destroyNow();
+  }
+
+  /* HTTP(S) urls use the REST API with long polls, ws(s) urls the WebSocket. */
+  static async connect(url = defaultServerUrl(), options = {}) {
+    const opts = { keepaliveMs: 25000, timeoutMs: 15000, reconnectAttempts: 5, ...options };
+    const janus = new Janus(url, opts);
+    if (!janus.http) janus._useWebSocket(await openWebSocket(url));
+    try {
+      const r = await janus.request({ janus: 'create' });
+      janus.sessionId = r.data.id;
+    } catch (e) {
+      if (janus.ws) janus.ws.close();
+      throw e;
+    }
+    if (janus.http) janus._poll();
+    janus.keepalive = setInterval(() => {
+      janus.request({ janus: 'keepalive' }).catch(() => {});
+    }, opts.keepaliveMs);
+    window.addEventListener('pagehide', janus._unload);
+    window.addEventListener('beforeunload', janus._unload);
+    return janus;
+  }
+
+  _useWebSocket(ws) {
+    this.ws = ws;
     ws.onmessage = (e) => {
       let msg;
       try { msg = JSON.parse(e.data); } catch { return; }
-      for (const m of Array.isArray(msg) ? msg : [msg]) this._dispatch(m);
+      this._receive(msg);
     };
-    ws.onclose = () => this._closed('the connection to the server was closed');
+    ws.onclose = () => { if (this.ws === ws) this._lost(); };
   }
 
-  static connect(url = defaultServerUrl(), options = {}) {
-    const opts = { keepaliveMs: 25000, timeoutMs: 15000, ...options };
-    return new Promise((resolve, reject) => {
+  _receive(msg) {
+    for (const m of Array.isArray(msg) ? msg : [msg]) this._dispatch(m);
+  }
+
+  _isOpen() {
+    if (this.closed) return false;
+    return this.http || (this.ws && this.ws.readyState === WebSocket.OPEN);
+  }
+
+  _rejectPending(code, reason) {
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new JanusError(code, reason));
+    }
+    this.pending.clear();
+  }
+
+  /* The WebSocket dropped: reconnect and claim the session again (best effort). */
+  async _lost() {
+    if (this.closed || this.reconnecting) return;
+    const reason = 'the connection to the server was closed';
+    if (!this.sessionId || !this.options.reconnectAttempts) { this._closed(reason); return; }
+    this.reconnecting = true;
+    this._rejectPending('closed', reason);
+    if (this.onreconnect) try { this.onreconnect('lost'); } catch { /* ignore */ }
+    for (let i = 0; i < this.options.reconnectAttempts && !this.closed; i++) {
+      await sleep(Math.min(500 * 2 ** i, 4000));
+      if (this.closed) return;
       let ws;
+      try { ws = await openWebSocket(this.url); } catch { continue; }
+      this._useWebSocket(ws);
       try {
-        ws = new WebSocket(url, 'janus-protocol');
+        await this.request({ janus: 'claim' }, { force: true });
+        this.reconnecting = false;
+        if (this.onreconnect) try { this.onreconnect('reconnected'); } catch { /* ignore */ }
+        return;
       } catch (e) {
-        reject(new JanusError('unreachable', `cannot connect to ${url}: ${e.message}`));
+        this.reconnecting = false;
+        this._closed(`${reason} and the session could not be claimed again (${e.message})`);
+        ws.close();
         return;
       }
-      const fail = () => reject(new JanusError('unreachable', `the server is unreachable (${url})`));
-      ws.onerror = fail;
-      ws.onclose = fail;
-      ws.onopen = async () => {
-        ws.onerror = null;
-        const janus = new Janus(ws, opts);
-        try {
-          const r = await janus.request({ janus: 'create' });
-          janus.sessionId = r.data.id;
-          janus.keepalive = setInterval(() => {
-            janus.request({ janus: 'keepalive' }).catch(() => {});
-          }, opts.keepaliveMs);
-          window.addEventListener('pagehide', janus._unload);
-          window.addEventListener('beforeunload', janus._unload);
-          resolve(janus);
-        } catch (e) {
-          ws.close();
-          reject(e);
-        }
-      };
+    }
+    this.reconnecting = false;
+    this._closed(reason);
+  }
+
+  /* HTTP: the long poll loop (GET <url>/<session>?maxev=10). */
+  async _poll() {
+    let failures = 0;
+    while (!this.closed) {
+      this.pollAbort = new AbortController();
+      try {
+        const r = await fetch(`${this.url.replace(/\/+$/, '')}/${this.sessionId}?maxev=10&rid=${Date.now()}`,
+                              { cache: 'no-store', signal: this.pollAbort.signal });
+        const msg = await r.json();
+        failures = 0;
+        this._receive(msg);
+      } catch {
+        if (this.closed) return;
+        if (++failures >= 3) { this._closed('the connection to the server was lost'); return; }
+        await sleep(1000);
+      }
+    }
+  }
+
+  _post(out) {
+    let url = this.url.replace(/\/+$/, '');
+    if (out.janus !== 'create' && out.session_id) {
+      url += `/${out.session_id}`;
+      if (out.handle_id) url += `/${out.handle_id}`;
+    }
+    return fetch(url, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(out),
+      cache: 'no-store', keepalive: out.janus === 'destroy',
     });
   }
 
   /* Sends a core request; resolves with the reply (for async: the event after the ack). */
-  request(msg, { async = false } = {}) {
-    if (this.closed || this.ws.readyState !== WebSocket.OPEN) {
+  request(msg, { async = false, force = false } = {}) {
+    if (!this._isOpen() || (this.reconnecting && !force)) {
       return Promise.reject(new JanusError('closed', 'not connected to the server'));
     }
     const transaction = newTransaction();
@@ -190,7 +293,18 @@ export class Janus {
         reject(new JanusError('timeout', `no reply to "${msg.janus}" in ${this.options.timeoutMs} ms`));
       }, this.options.timeoutMs);
       this.pending.set(transaction, { resolve, reject, async, timer });
-      this.ws.send(JSON.stringify(out));
+      if (!this.http) {
+        this.ws.send(JSON.stringify(out));
+        return;
+      }
+      this._post(out).then((r) => r.json()).then((m) => this._receive(m)).catch((e) => {
+        const p = this.pending.get(transaction);
+        if (!p) return;
+        this.pending.delete(transaction);
+        clearTimeout(p.timer);
+        p.reject(new JanusError(this.sessionId ? 'closed' : 'unreachable',
+                                `the server is unreachable (${this.url}): ${e.message}`));
+      });
     });
   }
 
@@ -206,15 +320,15 @@ export class Janus {
     clearInterval(this.keepalive);
     if (this.sessionId) await this.request({ janus: 'destroy' }).catch(() => {});
     this._closed(null);
-    this.ws.close();
   }
 
   _destroyNow() {
     // Page unload: no time for a reply, just tell the server.
-    if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(JSON.stringify({ janus: 'destroy', session_id: this.sessionId, transaction: newTransaction() }));
+    if (!this._isOpen() || !this.sessionId) return;
+    const msg = { janus: 'destroy', session_id: this.sessionId, transaction: newTransaction() };
+    if (this.http) this._post(msg).catch(() => {});
+    else this.ws.send(JSON.stringify(msg));
     this._closed(null);
-    this.ws.close();
   }
 
   _closed(reason) {
@@ -223,12 +337,10 @@ export class Janus {
     clearInterval(this.keepalive);
     window.removeEventListener('pagehide', this._unload);
     window.removeEventListener('beforeunload', this._unload);
-    for (const [, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(new JanusError('closed', reason || 'session destroyed'));
-    }
-    this.pending.clear();
+    this._rejectPending('closed', reason || 'session destroyed');
     this.handles.clear();
+    if (this.pollAbort) this.pollAbort.abort();
+    if (this.ws && this.ws.readyState <= WebSocket.OPEN) this.ws.close();
     if (reason && this.onclose) this.onclose(reason);
   }
 
@@ -247,7 +359,6 @@ export class Janus {
     }
     if (msg.janus === 'timeout') {
       this._closed('the session timed out');
-      this.ws.close();
       return;
     }
     const handle = this.handles.get(msg.sender);

@@ -5,6 +5,9 @@
 // video decodes; when one page leaves, the other two drop its tile. A screenshot of the
 // grid is saved as <build>/artifacts/videoroom.png. The error messages for an unreachable
 // server and a refused camera are checked on the page that left.
+// Also: simulcast (a tile's quality picker drops the decoded width to the low layer and back),
+// "Stop video" stopping the frames at the other pages, the talking outline, reconnection with
+// claim after the WebSocket drops, and a page on the HTTP long-poll API (?server=http://…).
 import fs from 'node:fs';
 import path from 'node:path';
 import { Suite, assert, waitFor, importOrFail, TIME_FACTOR, BUILD_DIR, reexecInNetns } from './harness.mjs';
@@ -13,7 +16,18 @@ reexecInNetns();
 
 const { chromium } = await importOrFail('playwright-core', 'test_videoroom_page');
 
-const suite = new Suite('test_videoroom_page', { ports: [8188, 8088] });
+// Talking events: the fake microphone beeps briefly between silences, so in this private copy
+// of the configuration any sound in a window of 50 packets (1 s) counts as talking.
+const suite = new Suite('test_videoroom_page', {
+  ports: [8188, 8088],
+  overrides: {
+    // Sessions outlive their WebSocket for a while, so that a page can claim them again.
+    'switchyard.jcfg': { 'general.reclaim_session_timeout': 20 },
+    'switchyard.plugin.videoroom.jcfg': {
+      'room-1234.audio_level_average': 127, 'room-1234.audio_active_packets': 50,
+    },
+  },
+});
 const URL = 'http://127.0.0.1:8088/videoroom.html';
 const NAMES = ['Alice', 'Bob', 'Carol'];
 let browser = null;
@@ -45,7 +59,13 @@ async function openPage(name) {
 const tiles = (page) => page.evaluate(() => window.syRoom.tiles());
 const statusOf = (page) => page.textContent('#status');
 
-suite.after(async () => { if (browser) await browser.close(); });
+suite.after(async () => {
+  // Destroy the sessions first: with reclaim_session_timeout they would outlive the sockets.
+  for (const page of pages) {
+    await page.evaluate(() => window.syRoom?.state.janus?.destroy()).catch(() => {});
+  }
+  if (browser) await browser.close();
+});
 
 suite.test('three pages join room 1234 and each decodes the two others', async () => {
   for (const name of NAMES) {
@@ -89,6 +109,67 @@ suite.test('three pages join room 1234 and each decodes the two others', async (
   assert.ok(fs.statSync(path.join(dir, 'videoroom.png')).size > 10000);
 }, { timeout: 50000 * TIME_FACTOR });
 
+suite.test('simulcast: a tile switched to the low layer and back to the high one', async () => {
+  assert.equal(pages.length, 3, 'the first test did not open three pages');
+  const page = pages[0];
+  assert.equal(await page.evaluate(() => window.syRoom.simulcast), true);
+  const bob = (await tiles(page)).find((t) => t.display === 'Bob');
+  assert.ok(bob, 'no tile for Bob');
+  const width = async () => (await tiles(page)).find((t) => t.id === bob.id)?.width || 0;
+  const picker = `#grid figure[data-feed="${bob.id}"] select.quality`;
+  await page.selectOption(picker, '0');
+  await waitFor(async () => { const w = await width(); return w > 0 && w <= 320; }, 15000,
+                `Bob's tile on the low layer (width ${await width()})`, 250);
+  await page.selectOption(picker, '2');
+  await waitFor(async () => (await width()) >= 640, 15000, `Bob's tile on the high layer (width ${await width()})`, 250);
+  // The overlay shows the stats of the tile.
+  const overlay = await page.textContent(`#grid figure[data-feed="${bob.id}"] .stats`);
+  assert.match(overlay, /^\d+x\d+ · \d+ fps · \d+ kbit\/s$/, overlay);
+}, { timeout: 35000 * TIME_FACTOR });
+
+suite.test('stopping the video stops the frames of that tile at the other pages', async () => {
+  const [a, b] = pages;
+  const bobTile = async () => (await tiles(a)).find((t) => t.display === 'Bob');
+  await b.click('#mute-video');
+  assert.equal(await b.textContent('#mute-video'), 'Start video');
+  await new Promise((r) => setTimeout(r, 700));
+  const before = (await bobTile()).framesDecoded;
+  await new Promise((r) => setTimeout(r, 2000));
+  const after = (await bobTile()).framesDecoded;
+  assert.ok(after - before <= 3, `Bob's tile still decoded ${after - before} frames in 2 s`);
+  await b.click('#mute-video');
+  assert.equal(await b.textContent('#mute-video'), 'Stop video');
+  await waitFor(async () => (await bobTile()).framesDecoded > after + 10, 10000, 'Bob\'s video back', 250);
+}, { timeout: 20000 * TIME_FACTOR });
+
+suite.test('talking indicator: set on talking, cleared on stopped-talking', async () => {
+  const [a, b] = pages;
+  const aliceTalking = async () => (await tiles(b)).find((t) => t.display === 'Alice')?.talking;
+  await waitFor(aliceTalking, 10000, 'Alice marked as talking at Bob\'s page', 200);
+  assert.equal(await a.$$eval('#grid figure.local.talking', (els) => els.length), 1, 'Alice\'s own tile');
+  await a.click('#mute-audio');
+  try {
+    await waitFor(async () => (await aliceTalking()) === false, 10000, 'Alice no longer talking (muted)', 200);
+  } finally {
+    await a.click('#mute-audio');
+  }
+  await waitFor(aliceTalking, 10000, 'Alice talking again', 200);
+}, { timeout: 30000 * TIME_FACTOR });
+
+suite.test('a dropped WebSocket is reconnected and the session claimed', async () => {
+  const [a, b] = pages;
+  await b.evaluate(() => window.syRoom.state.janus.ws.close());
+  await waitFor(async () => (await b.evaluate(() => window.syRoom.state.reconnects || 0)) >= 1, 10000,
+                `Bob reconnected (status: ${await statusOf(b)})`, 200);
+  assert.match(await statusOf(b), /reconnected/);
+  // Requests work again on the claimed session, and the media never stopped.
+  const alice = (await tiles(b)).find((t) => t.display === 'Alice');
+  await b.evaluate((id) => window.syRoom.setQuality(id, 2), alice.id);
+  const bob = (await tiles(a)).find((t) => t.display === 'Bob');
+  await waitFor(async () => (await tiles(a)).find((t) => t.id === bob.id).framesDecoded > bob.framesDecoded + 10,
+                5000, 'Bob still decoding at Alice\'s page', 200);
+}, { timeout: 20000 * TIME_FACTOR });
+
 suite.test('one page leaves and the two others drop its tile', async () => {
   assert.equal(pages.length, 3, 'the first test did not open three pages');
   const [a, b, c] = pages;
@@ -108,6 +189,24 @@ suite.test('one page leaves and the two others drop its tile', async () => {
     await waitFor(async () => ((await tiles(page))[0]?.framesDecoded || 0) > before + 10, 5000,
                   `${other}'s video still decoding`, 200);
   }
+}, { timeout: 30000 * TIME_FACTOR });
+
+suite.test('a page on the HTTP long-poll API joins and decodes the others', async () => {
+  const page = pages[2];
+  await page.goto(`${URL}?server=${encodeURIComponent('http://127.0.0.1:8088/janus')}&name=Erin&simulcast=0`);
+  await page.click('#join');
+  const t = await waitFor(async () => {
+    const x = await tiles(page);
+    return x.length === 2 && x.every((y) => y.framesDecoded > 5 && y.width > 0) ? x : null;
+  }, 20000, `Erin: two remote tiles decoding over HTTP (status: ${await statusOf(page)})`, 250);
+  assert.deepEqual(t.map((x) => x.display).sort(), ['Alice', 'Bob']);
+  assert.equal(await page.evaluate(() => window.syRoom.state.janus.http), true);
+  assert.equal(await page.evaluate(() => window.syRoom.simulcast), false);
+  // Erin (one layer, no simulcast) decodes at Alice's page.
+  await waitFor(async () => (await tiles(pages[0])).some((x) => x.display === 'Erin' && x.framesDecoded > 5),
+                15000, 'Erin\'s video at Alice\'s page', 250);
+  await page.click('#leave');
+  await waitFor(async () => /You left the room/.test(await statusOf(page)), 5000, 'Erin left');
 }, { timeout: 30000 * TIME_FACTOR });
 
 suite.test('clear messages for an unreachable server and a refused camera', async () => {
