@@ -264,7 +264,11 @@ async function join() {
   } catch (e) {
     console.warn('join failed', e);
     await leave({ quiet: true });
-    status(`Could not join: ${e.message}`, true);
+    // VideoRoom error codes (janus-api.md 2.7) worth a plain-language message.
+    const why = { 432: 'the room is full: every publisher slot is taken',
+                  426: `there is no room ${state.room}`,
+                  433: 'the room needs a PIN or a token you did not give' }[e.code];
+    status(`Could not join: ${why || e.message}`, true);
   }
 }
 
