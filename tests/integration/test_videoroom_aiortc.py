@@ -17,22 +17,11 @@ import time
 
 import sy
 
-import aioice.ice
-import aiortc.codecs
-import numpy
 from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
-from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
-from av import VideoFrame
+from aiortc.mediastreams import AudioStreamTrack
 
-# aioice skips loopback; the namespace has nothing else (testing.md).
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
-# aiortc as offerer gives video abs-send-time and audio ssrc-audio-level the same id.
-aiortc.codecs.HEADER_EXTENSIONS["video"] = [
-    RTCRtpHeaderExtensionParameters(id=1, uri="urn:ietf:params:rtp-hdrext:sdes:mid"),
-    RTCRtpHeaderExtensionParameters(
-        id=3, uri="http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"),
-]
+# Loopback patches for aiortc and the frame-counter track, shared by the aiortc tests.
+from aiortc_peer import BITS, BLOCK, CounterTrack, block_xy, read_counter  # noqa: F401
 
 VR = "janus.plugin.videoroom"
 SERVER = sy.Server("videoroom")
@@ -40,48 +29,6 @@ SERVER = sy.Server("videoroom")
 RECLAIM = sy.Server("videoroom_reclaim", general={"reclaim_session_timeout": 20},
                     ws={"ws_port": 8190}, http={"port": 8090}, http_admin={"admin_port": 7090})
 ROOM = 1234  # conf/switchyard.plugin.videoroom.jcfg
-BITS = 10
-BLOCK = 40
-
-
-def block_xy(b):
-    return (b % 5) * 60 + 10, (b // 5) * 60 + 10
-
-
-class CounterTrack(VideoStreamTrack):
-    """320x240 frames whose top rows of blocks spell the frame number in binary."""
-
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    async def recv(self):
-        pts, time_base = await self.next_timestamp()
-        img = numpy.full((240, 320, 3), 96, dtype=numpy.uint8)
-        n = self.count % (1 << BITS)
-        for b in range(BITS):
-            x, y = block_xy(b)
-            img[y:y + BLOCK, x:x + BLOCK] = 255 if n >> b & 1 else 0
-        self.count += 1
-        frame = VideoFrame.from_ndarray(img, format="bgr24")
-        frame.pts = pts
-        frame.time_base = time_base
-        return frame
-
-
-def read_counter(frame):
-    img = frame.to_ndarray(format="bgr24")
-    if img.shape[0] < 240 or img.shape[1] < 320:
-        return None
-    n = 0
-    for b in range(BITS):
-        x, y = block_xy(b)
-        v = img[y + BLOCK // 4:y + 3 * BLOCK // 4, x + BLOCK // 4:x + 3 * BLOCK // 4].mean()
-        if v > 175:
-            n |= 1 << b
-        elif v > 50:
-            return None
-    return n
 
 
 def data_of(msg):
