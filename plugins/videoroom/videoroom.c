@@ -567,6 +567,24 @@ static json_t *configure_publisher(vr_participant *p, json_t *body)
 
 /* ---- subscribers ---- */
 
+/* One {feed, mid, sub_mid} item of unsubscribe or switch (all three required when
+ * required is set; list names the array in errors). NULL when valid, else the error. */
+static json_t *read_stream_ref(json_t *item, bool required, const char *list, uint64_t *feed,
+                               const char **mid, const char **sub_mid)
+{
+    json_t *err = NULL;
+    if (!json_is_object(item))
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (%s should contain objects)", list);
+    if (vr_check_field(item, "feed", JSON_INTEGER, required, &err) < 0 ||
+        vr_check_field(item, "mid", JSON_STRING, required, &err) < 0 ||
+        vr_check_field(item, "sub_mid", JSON_STRING, required, &err) < 0)
+        return err;
+    *feed = (uint64_t)json_integer_value(json_object_get(item, "feed"));
+    *mid = json_string_value(json_object_get(item, "mid"));
+    *sub_mid = json_string_value(json_object_get(item, "sub_mid"));
+    return NULL;
+}
+
 /* Adds the streams of one {feed, mid?} to sub; src gets the publisher streams. */
 static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_pub_stream **src,
                         vr_participant **owners)
@@ -842,16 +860,10 @@ static json_t *sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t *
     uint64_t data_rm[VR_MAX_STREAMS]; /* feeds whose data channel is unsubscribed */
     int n_data_rm = 0;
     for (size_t i = 0; i < json_array_size(del); i++) {
-        json_t *item = json_array_get(del, i), *err = NULL;
-        if (!json_is_object(item))
-            return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (unsubscribe should contain objects)");
-        if (vr_check_field(item, "feed", JSON_INTEGER, false, &err) < 0 ||
-            vr_check_field(item, "mid", JSON_STRING, false, &err) < 0 ||
-            vr_check_field(item, "sub_mid", JSON_STRING, false, &err) < 0)
-            return err;
-        uint64_t feed = (uint64_t)json_integer_value(json_object_get(item, "feed"));
-        const char *mid = json_string_value(json_object_get(item, "mid"));
-        const char *sub_mid = json_string_value(json_object_get(item, "sub_mid"));
+        uint64_t feed;
+        const char *mid, *sub_mid;
+        json_t *err = read_stream_ref(json_array_get(del, i), false, "unsubscribe", &feed, &mid, &sub_mid);
+        if (err) return err;
         if (!feed && !sub_mid)
             return vr_error(VR_ERROR_MISSING_ELEMENT, "Missing element (feed or sub_mid)");
         for (int j = 0; j < sub->n_streams; j++) {
@@ -940,16 +952,10 @@ static json_t *sub_switch(vr_subscriber *sub, json_t *body)
     size_t n = json_array_size(streams);
     if (n > VR_MAX_STREAMS) return vr_error(VR_ERROR_INVALID_ELEMENT, "Too many streams");
     for (size_t i = 0; i < n; i++) {
-        json_t *item = json_array_get(streams, i);
-        if (!json_is_object(item))
-            return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (streams should contain objects)");
-        if (vr_check_field(item, "feed", JSON_INTEGER, true, &err) < 0 ||
-            vr_check_field(item, "mid", JSON_STRING, true, &err) < 0 ||
-            vr_check_field(item, "sub_mid", JSON_STRING, true, &err) < 0)
+        uint64_t feed;
+        const char *mid, *sub_mid;
+        if ((err = read_stream_ref(json_array_get(streams, i), true, "streams", &feed, &mid, &sub_mid)))
             return err;
-        uint64_t feed = (uint64_t)json_integer_value(json_object_get(item, "feed"));
-        const char *mid = json_string_value(json_object_get(item, "mid"));
-        const char *sub_mid = json_string_value(json_object_get(item, "sub_mid"));
         slot[i] = -1;
         for (int j = 0; j < sub->n_streams; j++)
             if (!sub->streams[j].removed && !sub->streams[j].data &&
