@@ -15,6 +15,7 @@
 #include "api/session.h"
 #include "core/log.h"
 #include "core/plugins.h"
+#include "media/media_counters.h"
 
 static json_t *success(uint64_t session_id, const char *tr)
 {
@@ -198,6 +199,14 @@ static json_t *global_request(const char *verb, json_t *req, const char *tr)
 {
     json_t *err;
     if (!strcasecmp(verb, "get_status")) return status(tr);
+    if (!strcasecmp(verb, "get_counters")) {
+        /* Switchyard's own (not in Janus): media-plane drops and events, all PCs. */
+        json_t *r = success(0, tr);
+        json_t *c = json_object();
+        json_object_set_new(c, "media", sy_media_counters_json());
+        json_object_set_new(r, "counters", c);
+        return r;
+    }
     if (!strcasecmp(verb, "list_sessions")) {
         json_t *r = success(0, tr);
         json_object_set_new(r, "sessions", sy_session_list());

@@ -4,6 +4,7 @@
  * its type and range, and where it goes in sy_config.
  */
 #include "core/config.h"
+#include "core/netrange.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -178,6 +179,8 @@ static const key_spec core_media[] = {
     KINT("rtp_port_max", rtp_port_max, 0, 65535),
     KINT("no_media_timer", no_media_timer, 0, 3600),
     KBOOL("dtls_answer_active", dtls_answer_active),
+    KSTR("allowed_remote_ranges", K_OPTSTR, allowed_remote_ranges),
+    KSTR("denied_remote_ranges", K_OPTSTR, denied_remote_ranges),
     KINT("slowlink_threshold", slowlink_threshold, 0, 100000),
     KEND,
 };
@@ -366,7 +369,8 @@ void sy_config_free(sy_config *cfg)
         &cfg->server_name, &cfg->api_secret,      &cfg->token_auth_secret, &cfg->cert_pem,
         &cfg->cert_key,    &cfg->cert_pwd,        &cfg->admin_secret,      &cfg->ws_allowed_origin,
         &cfg->base_path,   &cfg->admin_base_path, &cfg->cors_allow_origin, &cfg->ice_ips,
-        &cfg->stun_server, &cfg->nat_1_1_mapping,
+        &cfg->stun_server, &cfg->nat_1_1_mapping, &cfg->allowed_remote_ranges,
+        &cfg->denied_remote_ranges,
     };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         free(*strs[i]);
@@ -728,6 +732,14 @@ int sy_config_validate(const sy_config *cfg, char *err, size_t errlen)
             if (certs[i][1] && access(certs[i][1], R_OK) != 0)
                 add_error(&eb, "%s: %s: cannot read %s: %s", core, certs[i][0], certs[i][1],
                           strerror(errno));
+    }
+    const char *ranges[][2] = {{"media.allowed_remote_ranges", cfg->allowed_remote_ranges},
+                               {"media.denied_remote_ranges", cfg->denied_remote_ranges}};
+    for (int i = 0; i < 2; i++) {
+        sy_netrange tmp[SY_NETRANGE_MAX];
+        char why[128];
+        if (sy_netrange_parse(ranges[i][1], tmp, SY_NETRANGE_MAX, why, sizeof(why)) < 0)
+            add_error(&eb, "%s: %s: %s", core, ranges[i][0], why);
     }
     free(core);
     return eb.count ? -1 : 0;

@@ -67,6 +67,8 @@ typedef struct sy_config {
     char *nat_1_1_mapping;          /* public address advertised instead, or NULL */
     int no_media_timer;             /* seconds without media before "media" receiving=false */
     int slowlink_threshold;         /* lost packets per second for a "slowlink" event; 0: off */
+    char *allowed_remote_ranges;    /* remote candidates only in these ranges (NULL: any) */
+    char *denied_remote_ranges;     /* remote candidates never in these ranges */
     bool dtls_answer_active;        /* answer a=setup:active (DTLS client); default false:
                                      * passive, so that we pick the SRTP profile (GCM) */      /* NULL: none (refused on a non-loopback admin listener) */
 

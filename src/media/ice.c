@@ -18,6 +18,7 @@
  * accepted per ICE session.
  */
 #include "media/ice.h"
+#include "media/media_counters.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,6 +52,8 @@ struct sy_ice {
     bool gathering;      /* sy_ice_gather was called */
     bool remote_creds;   /* remote credentials set for the current session */
     bool allow_loopback; /* we gather on a loopback address ourselves */
+    const sy_netrange *allowed, *denied;
+    size_t n_allowed, n_denied;
     unsigned n_remote;   /* remote candidates accepted in this session */
     char *nat_1_1_ip;    /* advertised instead of host addresses of its family, or NULL */
     int nat_ip_version;  /* 4 or 6 */
@@ -153,24 +156,13 @@ static bool is_loopback(const NiceAddress *a)
 static bool remote_address_allowed(const sy_ice *ice, const NiceAddress *a)
 {
     if (nice_address_get_port(a) == 0) return false;
-    if (a->s.addr.sa_family == AF_INET) {
-        uint32_t ip = ntohl(a->s.ip4.sin_addr.s_addr);
-        if ((ip >> 24) == 0) return false;                 /* 0.0.0.0/8 "this network" */
-        if ((ip >> 28) == 0xe) return false;               /* 224.0.0.0/4 multicast */
-        if ((ip >> 28) == 0xf) return false;               /* 240.0.0.0/4, 255.255.255.255 */
-        if ((ip >> 16) == 0xa9fe) return false;            /* 169.254.0.0/16 (metadata) */
-        if ((ip >> 24) == 127) return ice->allow_loopback; /* 127.0.0.0/8 */
-        return true;
-    }
-    if (a->s.addr.sa_family == AF_INET6) {
-        const struct in6_addr *ip = &a->s.ip6.sin6_addr;
-        if (IN6_IS_ADDR_LOOPBACK(ip)) return ice->allow_loopback;
-        if (IN6_IS_ADDR_UNSPECIFIED(ip) || IN6_IS_ADDR_MULTICAST(ip) || IN6_IS_ADDR_LINKLOCAL(ip) ||
-            IN6_IS_ADDR_V4MAPPED(ip) || IN6_IS_ADDR_V4COMPAT(ip))
-            return false;
-        return true;
-    }
-    return false;
+    const struct sockaddr *sa = &a->s.addr;
+    if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) return false;
+    if (sy_netrange_match(ice->denied, ice->n_denied, sa)) return false;
+    if (ice->n_allowed) return sy_netrange_match(ice->allowed, ice->n_allowed, sa);
+    if (sy_netrange_reserved(sa)) return false;
+    if (sy_netrange_loopback(sa)) return ice->allow_loopback;
+    return true;
 }
 
 /* RFC 8839 ice-char is ALPHA / DIGIT / "+" / "/"; accept any visible ASCII but ':' (the
@@ -396,6 +388,10 @@ sy_ice *sy_ice_new(sy_worker *worker, const sy_ice_config *cfg, const sy_ice_cal
         if (!nice_agent_add_local_address(ice->agent, &a)) goto fail;
         if (is_loopback(&a)) ice->allow_loopback = true;
     }
+    ice->allowed = cfg->allowed;
+    ice->n_allowed = cfg->n_allowed;
+    ice->denied = cfg->denied;
+    ice->n_denied = cfg->n_denied;
 
     ice->stream = nice_agent_add_stream(ice->agent, 1);
     if (!ice->stream) goto fail;
@@ -592,7 +588,9 @@ int sy_ice_add_remote_candidate(sy_ice *ice, const char *candidate)
     NiceCandidate *c = nice_agent_parse_remote_candidate_sdp(ice->agent, ice->stream, sdp);
     if (!c) return -1;
     if (!remote_address_allowed(ice, &c->addr)) {
-        SY_WARN("ice %p: refused remote candidate address %s", (void *)ice, addr);
+        SY_WARN("ice %p: refused remote candidate address %s (media.allowed_remote_ranges, "
+                "media.denied_remote_ranges, reserved ranges)", (void *)ice, addr);
+        sy_media_counters_add(SY_MC_CANDIDATES_REFUSED, 1);
         nice_candidate_free(c);
         return -1;
     }

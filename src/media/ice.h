@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/netrange.h"
 #include <sys/socket.h>
 
 #include "core/workers.h"
@@ -39,6 +41,14 @@ typedef struct sy_ice_config {
     const char *stun_server; /* "ip:port", "[ipv6]:port" or "ip" (numeric: resolve names at
                               * configuration load; port 3478 by default), or NULL */
     const char *nat_1_1_ip;  /* public address to advertise instead, or NULL */
+    /* Remote candidate policy (security.md 6 row 24), the arrays outlive the agent:
+     * denied ranges are refused; with allowed ranges, only those are accepted; without,
+     * anything but the reserved ranges (sy_netrange_reserved), and loopback only when
+     * we gather on a loopback address ourselves. */
+    const sy_netrange *allowed;
+    size_t n_allowed;
+    const sy_netrange *denied;
+    size_t n_denied;
     bool consent_freshness;  /* RFC 7675: FAILED when consent is lost (libnice 0.1.21:
                               * 10 s after the last check response; RFC bound 30 s) */
 } sy_ice_config;

@@ -24,6 +24,7 @@
 #include "api/ids.h"
 #include "api/session.h"
 #include "core/log.h"
+#include "core/netrange.h"
 #include "core/workers.h"
 #include "media/dtls.h"
 #include "media/ice.h"
@@ -45,6 +46,9 @@
 
 const sy_pc_events *pc_events;
 const sy_config *pc_config;
+/* media.allowed_remote_ranges / denied_remote_ranges, parsed once (global init). */
+static sy_netrange allowed_ranges[SY_NETRANGE_MAX], denied_ranges[SY_NETRANGE_MAX];
+static size_t n_allowed_ranges, n_denied_ranges;
 
 /* ---- small helpers ---- */
 
@@ -105,11 +109,39 @@ void pc_to_main(sy_pc *pc, int kind, main_call *c)
     sy_main_post(main_dispatch, c);
 }
 
+/* Adds this PC's new drops to the global counters and, at most every
+ * PC_DROP_LOG_INTERVAL_US, logs what was dropped since the last summary (rate limited
+ * further per call site). Worker thread (or after the worker let go of the PC). */
+static void pc_flush_counters(sy_pc *pc, uint64_t now, bool final)
+{
+    for (int i = 0; i < SY_MC_N_DROPS; i++) {
+        if (pc->drops[i] == pc->drops_flushed[i]) continue;
+        sy_media_counters_add((sy_media_counter)i, pc->drops[i] - pc->drops_flushed[i]);
+        pc->drops_flushed[i] = pc->drops[i];
+    }
+    if (!final && now - pc->drops_log_at_us < PC_DROP_LOG_INTERVAL_US) return;
+    char line[256];
+    size_t off = 0;
+    for (int i = 0; i < SY_MC_N_DROPS && off < sizeof(line); i++) {
+        uint64_t d = pc->drops[i] - pc->drops_logged[i];
+        if (!d) continue;
+        int w = snprintf(line + off, sizeof(line) - off, " %s=%" PRIu64,
+                         sy_media_counter_name((sy_media_counter)i), d);
+        if (w > 0) off += (size_t)w;
+        pc->drops_logged[i] = pc->drops[i];
+    }
+    if (!off) return;
+    pc->drops_log_at_us = now;
+    SY_INFO("Handle %" PRIu64 ": media packets dropped since the last report:%s", pc->handle->id,
+            line);
+}
+
 /* Stops everything on the worker; no plugin callback for this PC after this. */
 static void worker_stop(sy_pc *pc)
 {
     if (pc->closed) return;
     pc->closed = true;
+    pc_flush_counters(pc, pc_now_us(), true);
     /* First the association (its ABORT still goes out over DTLS): no callback after. */
     sy_sctp_free(pc->sctp);
     pc->sctp = NULL;
@@ -152,6 +184,9 @@ static void pc_destroy(sy_pc *pc)
         sy_nack_history_free(pc->media[i].history);
     }
     sy_twcc_recorder_free(pc->twcc);
+    for (int i = 0; i < SY_MC_N_DROPS; i++)
+        sy_media_counters_add((sy_media_counter)i, pc->drops[i] - pc->drops_flushed[i]);
+    sy_media_counters_add(SY_MC_PCS_FREED, 1);
     sy_sdp_free(pc->pending_local);
     json_decref(pc->pending_event);
     sy_handle_unref(pc->handle);
@@ -252,6 +287,7 @@ static void sctp_start(sy_pc *pc)
 static void dtls_check(sy_pc *pc, sy_dtls_state st)
 {
     if (st == SY_DTLS_FAILED) {
+        if (!pc->closed) sy_media_counters_add(SY_MC_DTLS_FAILED, 1);
         worker_fail(pc, sy_dtls_failure_reason(pc->dtls));
         return;
     }
@@ -287,14 +323,17 @@ static void ice_recv(void *user, uint8_t *buf, size_t len)
         /* As DTLS server, a ClientHello may come on a peer-reflexive pair before ICE
          * reports it connected (testing.md 10): ice.c only hands us data from an
          * address that passed a connectivity check. */
-        if (!pc->dtls && (!pc->have_remote || pc->dtls_client || !ensure_dtls(pc))) break;
+        if (!pc->dtls && (!pc->have_remote || pc->dtls_client || !ensure_dtls(pc))) {
+            pc->drops[SY_MC_DROP_DTLS]++;
+            break;
+        }
         dtls_check(pc, sy_dtls_incoming(pc->dtls, buf, len));
         /* DTLS records (SCTP data later) count as signs of life for consent too. */
         if (pc->webrtc_up && !pc->closed) pc->last_auth_rx_us = pc_now_us();
         break;
     case SY_PKT_RTP: pc_on_rtp(pc, buf, len); break;
     case SY_PKT_RTCP: pc_on_rtcp(pc, buf, len); break;
-    default: pc->drops_unknown++; break;
+    default: pc->drops[SY_MC_DROP_UNKNOWN]++; break;
     }
 }
 
@@ -366,6 +405,7 @@ static void tick(uv_timer_t *t)
 {
     sy_pc *pc = t->data;
     if (pc->closed) return;
+    pc_flush_counters(pc, pc_now_us(), false);
     if (pc->dtls && !pc->webrtc_up) {
         int64_t ms = sy_dtls_timeout_ms(pc->dtls);
         if (ms == 0) dtls_check(pc, sy_dtls_handle_timeout(pc->dtls));
@@ -380,6 +420,7 @@ static void tick(uv_timer_t *t)
     if (pc_config->ice_consent_freshness && pc->last_auth_rx_us &&
         now - pc->last_auth_rx_us > PC_CONSENT_TIMEOUT_US) {
         SY_INFO("Handle %" PRIu64 ": consent lost (nothing authenticated for 30 s)", pc->handle->id);
+        sy_media_counters_add(SY_MC_CONSENT_LOST, 1);
         worker_fail(pc, "ICE failed");
         return;
     }
@@ -439,6 +480,10 @@ static int ensure_ice(sy_pc *pc, bool controlling)
         .port_max = (uint16_t)pc_config->rtp_port_max,
         .stun_server = pc_config->stun_server,
         .nat_1_1_ip = pc_config->nat_1_1_mapping,
+        .allowed = allowed_ranges,
+        .n_allowed = n_allowed_ranges,
+        .denied = denied_ranges,
+        .n_denied = n_denied_ranges,
         .consent_freshness = false, /* see PC_CONSENT_TIMEOUT_US */
     };
     sy_ice_callbacks cb = {pc, ice_candidate, ice_gathered, ice_state, ice_recv};
@@ -729,6 +774,7 @@ sy_pc *sy_pc_new(sy_plugin_handle *h)
         return NULL;
     }
     sy_worker_assign(pc->worker, 1);
+    sy_media_counters_add(SY_MC_PCS_CREATED, 1);
     h->pc = pc;
     return pc;
 }
@@ -873,10 +919,9 @@ json_t *sy_pc_info(sy_pc *pc)
     json_object_set_new(o, "webrtc-up", json_boolean(pc->webrtc_up));
     json_object_set_new(o, "srtp-profile", json_string(pc->srtp_profile));
     json_object_set_new(o, "selected-pair", json_string(pc->selected_pair));
-    json_object_set_new(o, "dropped-unknown", json_integer((json_int_t)pc->drops_unknown));
-    json_object_set_new(o, "dropped-srtp", json_integer((json_int_t)pc->drops_srtp));
-    json_object_set_new(o, "dropped-unmatched", json_integer((json_int_t)pc->drops_unmatched));
-    json_object_set_new(o, "dropped-early", json_integer((json_int_t)pc->drops_early));
+    for (int i = 0; i < SY_MC_N_DROPS; i++)
+        json_object_set_new(o, sy_media_counter_name((sy_media_counter)i),
+                            json_integer((json_int_t)pc->drops[i]));
     json_object_set_new(o, "nacks-sent", json_integer((json_int_t)pc->nacks_sent));
     json_object_set_new(o, "retransmitted", json_integer((json_int_t)pc->retransmitted));
     json_object_set_new(o, "plis-sent", json_integer((json_int_t)pc->plis_sent));
@@ -970,6 +1015,29 @@ int sy_pc_global_init(const sy_config *cfg, const sy_pc_events *ev)
 {
     pc_config = cfg;
     pc_events = ev;
+    char err[128], list[1024];
+    int na = sy_netrange_parse(cfg->allowed_remote_ranges, allowed_ranges, SY_NETRANGE_MAX, err,
+                               sizeof(err));
+    int nd = sy_netrange_parse(cfg->denied_remote_ranges, denied_ranges, SY_NETRANGE_MAX, err,
+                               sizeof(err));
+    if (na < 0 || nd < 0) {
+        SY_ERROR("media: remote ranges: %s", err);
+        return -1;
+    }
+    n_allowed_ranges = (size_t)na;
+    n_denied_ranges = (size_t)nd;
+    if (n_allowed_ranges) {
+        sy_netrange_format(allowed_ranges, n_allowed_ranges, list, sizeof(list));
+        SY_INFO("media: remote candidates accepted only in %s (media.allowed_remote_ranges)", list);
+    } else {
+        SY_INFO("media: remote candidates accepted anywhere but 0.0.0.0/8, 169.254.0.0/16, "
+                "224.0.0.0/4, 240.0.0.0/4, ::, ff00::/8, fe80::/10 and IPv4-mapped IPv6; "
+                "loopback only when gathering on loopback (media.allowed_remote_ranges unset)");
+    }
+    if (n_denied_ranges) {
+        sy_netrange_format(denied_ranges, n_denied_ranges, list, sizeof(list));
+        SY_INFO("media: remote candidates refused in %s (media.denied_remote_ranges)", list);
+    }
     if (sy_dtls_global_init(cfg->cert_pem, cfg->cert_key, cfg->cert_pwd) < 0) return -1;
     if (sy_srtp_global_init() < 0) return -1;
     return 0;

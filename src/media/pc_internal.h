@@ -19,6 +19,7 @@
 #include "core/workers.h"
 #include "media/dtls.h"
 #include "media/ice.h"
+#include "media/media_counters.h"
 #include "media/pc.h"
 #include "media/sctp.h"
 #include "media/srtp.h"
@@ -38,6 +39,7 @@
 #define PC_REPORT_TICKS 20       /* SR/RR every second */
 #define PC_MAX_NACKS 64          /* sequence numbers in one NACK we send */
 #define PC_CONSENT_TIMEOUT_US (30 * 1000000ull)
+#define PC_DROP_LOG_INTERVAL_US (5 * 1000000ull) /* at most one drop summary per PC */
 
 /* Receive state of one incoming RTP stream (a simulcast layer). */
 typedef struct pc_rx {
@@ -113,7 +115,10 @@ struct sy_pc {
     uint64_t last_auth_rx_us; /* last packet that authenticated (SRTP, SRTCP) */
     uint8_t out[1500 + SY_SRTP_MAX_TRAILER];
     uint8_t rtcp[1500];
-    uint64_t drops_unknown, drops_srtp, drops_unmatched, drops_early;
+    /* Drops by kind (sy_media_counter), added to the global counters by
+     * pc_flush_counters (timer, stop); the last values added and logged. */
+    uint64_t drops[SY_MC_N_DROPS], drops_flushed[SY_MC_N_DROPS], drops_logged[SY_MC_N_DROPS];
+    uint64_t drops_log_at_us;
     uint64_t nacks_sent, retransmitted, plis_sent;
     char srtp_profile[32];
     char selected_pair[128];

@@ -126,16 +126,21 @@ void pc_on_rtcp(sy_pc *pc, uint8_t *buf, size_t len)
 {
     size_t n = len;
     if (!pc->srtp) {
-        pc->drops_early++;
+        pc->drops[SY_MC_DROP_EARLY]++;
         return;
     }
-    if (sy_srtp_unprotect_rtcp(pc->srtp, buf, &n) < 0) {
-        pc->drops_srtp++;
+    if (len > SY_MC_MAX_DATAGRAM) {
+        pc->drops[SY_MC_DROP_OVERSIZE]++;
+        return;
+    }
+    int r = sy_srtp_unprotect_rtcp(pc->srtp, buf, &n);
+    if (r < 0) {
+        pc->drops[r == SY_SRTP_E_REPLAY ? SY_MC_DROP_REPLAY : SY_MC_DROP_SRTP]++;
         return;
     }
     pc->last_auth_rx_us = pc_now_us();
     if (sy_rtcp_validate(buf, n) < 0) {
-        pc->drops_unknown++;
+        pc->drops[SY_MC_DROP_UNKNOWN]++;
         return;
     }
     rtcp_consume(pc, buf, n);

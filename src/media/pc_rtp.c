@@ -156,17 +156,22 @@ void pc_on_rtp(sy_pc *pc, uint8_t *buf, size_t len)
 {
     size_t n = len;
     if (!pc->srtp) {
-        pc->drops_early++;
+        pc->drops[SY_MC_DROP_EARLY]++;
         return;
     }
-    if (sy_srtp_unprotect_rtp(pc->srtp, buf, &n) < 0) {
-        pc->drops_srtp++;
+    if (len > SY_MC_MAX_DATAGRAM) {
+        pc->drops[SY_MC_DROP_OVERSIZE]++;
+        return;
+    }
+    int r = sy_srtp_unprotect_rtp(pc->srtp, buf, &n);
+    if (r < 0) {
+        pc->drops[r == SY_SRTP_E_REPLAY ? SY_MC_DROP_REPLAY : SY_MC_DROP_SRTP]++;
         return;
     }
     pc->last_auth_rx_us = pc_now_us();
     sy_rtp_header hdr;
     if (sy_rtp_parse(buf, n, &hdr) < 0) {
-        pc->drops_unknown++;
+        pc->drops[SY_MC_DROP_UNKNOWN]++;
         return;
     }
     sy_rtp_ext_values ev;
@@ -181,7 +186,7 @@ void pc_on_rtp(sy_pc *pc, uint8_t *buf, size_t len)
     if (!m) {
         /* An SSRC we will not forward: drop libsrtp's state for it too, so that a flood
          * of SSRCs cannot grow memory (security.md 6, row 8). */
-        pc->drops_unmatched++;
+        pc->drops[SY_MC_DROP_UNMATCHED]++;
         sy_srtp_remove_inbound_ssrc(pc->srtp, hdr.ssrc);
         return;
     }

@@ -400,17 +400,15 @@ async def test_srtp_replay_from_peer_tuple_dropped():
             await call.wait_frames(30, 8, since=t_rep + 0.3)
             after = (await call.handle_info())["webrtc"]
             later = call.after(t_rep + 0.3)
-            delta = None
-            if "dropped-srtp" in before and "dropped-srtp" in after:
-                delta = after["dropped-srtp"] - before["dropped-srtp"]
-            print(f"  replayed {len(captured)} packets x2; dropped-srtp delta {delta}; "
+            delta = sum(after[k] - before[k] for k in ("dropped-srtp", "dropped-replay"))
+            print(f"  replayed {len(captured)} packets x2; dropped-srtp+replay delta {delta} "
+                  f"(replay {after['dropped-replay'] - before['dropped-replay']}); "
                   f"{len(later)} echoed frames afterwards")
             assert not call.sent("hangup"), f"replay hung the call up: {call.sent('hangup')}"
             ups = sum(1 for a, b in zip(later, later[1:]) if 0 < (b - a) % (1 << BITS) < 100)
             assert ups >= 0.8 * (len(later) - 1), f"echoed counters stopped increasing: {later}"
-            if delta is not None:
-                assert delta >= 2 * len(captured), \
-                    f"only {delta} of {2 * len(captured)} replayed packets counted as SRTP drops"
+            assert delta >= 2 * len(captured), \
+                f"only {delta} of {2 * len(captured)} replayed packets counted as SRTP drops"
             await call.api_hangup()
         finally:
             await call.close()

@@ -879,6 +879,119 @@ static void test_renegotiation_refused(void)
     pair_free(&c, &s);
 }
 
+/* A complete DTLS ClientHello (one record, epoch 0, no cookie) as a weak or old client
+ * would send it: the given record/client version, cipher suites and compression
+ * methods, with the extensions a WebRTC client sends (groups, point formats,
+ * signature algorithms, use_srtp, EMS, renegotiation_info). */
+static size_t client_hello(uint8_t *out, uint16_t version, const uint16_t *suites, size_t n_suites,
+                           const uint8_t *comp, size_t n_comp)
+{
+    static const uint8_t exts[] = {
+        0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x17, 0x00, 0x1d, /* groups P-256, X25519 */
+        0x00, 0x0b, 0x00, 0x02, 0x01, 0x00,                         /* ec_point_formats */
+        0x00, 0x0d, 0x00, 0x06, 0x00, 0x04, 0x04, 0x03, 0x08, 0x04, /* sig algs */
+        0x00, 0x0e, 0x00, 0x05, 0x00, 0x02, 0x00, 0x01, 0x00,       /* use_srtp SHA1_80 */
+        0x00, 0x17, 0x00, 0x00,                                     /* EMS */
+        0xff, 0x01, 0x00, 0x01, 0x00,                               /* renegotiation_info */
+    };
+    uint8_t body[512];
+    size_t n = 0;
+    body[n++] = (uint8_t)(version >> 8);
+    body[n++] = (uint8_t)version;
+    for (int i = 0; i < 32; i++)
+        body[n++] = (uint8_t)rnd();
+    body[n++] = 0; /* session id */
+    body[n++] = 0; /* cookie */
+    body[n++] = (uint8_t)((2 * n_suites) >> 8);
+    body[n++] = (uint8_t)(2 * n_suites);
+    for (size_t i = 0; i < n_suites; i++) {
+        body[n++] = (uint8_t)(suites[i] >> 8);
+        body[n++] = (uint8_t)suites[i];
+    }
+    body[n++] = (uint8_t)n_comp;
+    for (size_t i = 0; i < n_comp; i++)
+        body[n++] = comp[i];
+    body[n++] = 0;
+    body[n++] = (uint8_t)sizeof(exts);
+    memcpy(body + n, exts, sizeof(exts));
+    n += sizeof(exts);
+    size_t len = fragment(out, 0, 1, (uint32_t)n, 0, 0, body, (uint32_t)n);
+    out[1] = (uint8_t)(version >> 8); /* record version as the client would set it */
+    out[2] = (uint8_t)version;
+    return len;
+}
+
+/* What the server answered: handshake records (a ServerHello) and fatal alerts. */
+static void server_reply(const peer *c, int *handshakes, int *alert_desc)
+{
+    *handshakes = 0;
+    *alert_desc = -1;
+    for (size_t i = 0; i < c->n_in; i++) {
+        const datagram *g = &c->inbox[i];
+        for (size_t off = 0; off + 13 <= g->len;) {
+            size_t rl = (size_t)g->data[off + 11] << 8 | g->data[off + 12];
+            if (g->data[off] == 22) (*handshakes)++;
+            if (g->data[off] == 21 && rl == 2 && off + 15 <= g->len && g->data[off + 13] == 2)
+                *alert_desc = g->data[off + 14];
+            off += 13 + rl;
+        }
+    }
+}
+
+/* security.md 6 row 5: ClientHellos offering only NULL, RC4, non-forward-secret or CBC
+ * suites, an old DTLS 1.0 client, and one without the null compression method get no
+ * ServerHello: a fatal alert (handshake_failure / protocol_version / illegal_parameter)
+ * or nothing, no keys. The same builder with a good suite does get a ServerHello. */
+static void test_weak_client_hellos(void)
+{
+    static const uint16_t null_suites[] = {0x0000, 0x0001, 0x0002, 0x003B, 0xC006, 0xC001};
+    static const uint16_t rc4[] = {0x0004, 0x0005, 0xC007, 0xC011};
+    static const uint16_t non_pfs[] = {0x009C, 0x009D, 0x002F, 0x0035, 0x000A};
+    static const uint16_t cbc[] = {0xC009, 0xC00A, 0xC023, 0xC024, 0xC013, 0xC014};
+    static const uint16_t good[] = {0xC02B};
+    static const uint8_t null_comp[] = {0}, deflate_only[] = {1};
+    struct {
+        const char *what;
+        uint16_t version;
+        const uint16_t *suites;
+        size_t n;
+        const uint8_t *comp;
+        bool ok;
+    } cases[] = {
+        {"control: ECDHE-ECDSA-AES128-GCM-SHA256", 0xFEFD, good, 1, null_comp, true},
+        {"NULL suites (TLS_NULL_WITH_NULL_NULL first)", 0xFEFD, null_suites, 6, null_comp, false},
+        {"RC4 suites", 0xFEFD, rc4, 4, null_comp, false},
+        {"RSA key exchange (no forward secrecy)", 0xFEFD, non_pfs, 5, null_comp, false},
+        {"CBC suites only", 0xFEFD, cbc, 6, null_comp, false},
+        {"DTLS 1.0 client", 0xFEFF, good, 1, null_comp, false},
+        {"DEFLATE compression only", 0xFEFD, good, 1, deflate_only, false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        peer c, s;
+        pair_new(&c, &s);
+        sy_dtls_start(s.d);
+        uint8_t dgram[600];
+        size_t len = client_hello(dgram, cases[i].version, cases[i].suites, cases[i].n,
+                                  cases[i].comp, 1);
+        sy_dtls_state st = sy_dtls_incoming(s.d, dgram, len);
+        int handshakes, alert;
+        server_reply(&c, &handshakes, &alert);
+        printf("weak ClientHello: %-45s -> state %d, %d handshake records, fatal alert %d\n",
+               cases[i].what, (int)st, handshakes, alert);
+        if (cases[i].ok) {
+            CHECK_EQ_INT(st, SY_DTLS_CONNECTING);
+            CHECK(handshakes > 0); /* ServerHello ... */
+        } else {
+            if (handshakes) fprintf(stderr, "case: %s\n", cases[i].what);
+            CHECK_EQ_INT(handshakes, 0);
+            CHECK(st == SY_DTLS_FAILED || st == SY_DTLS_CONNECTING);
+            CHECK(alert == -1 || alert == 40 || alert == 70 || alert == 47 || alert == 50);
+            CHECK(sy_dtls_srtp_keys(s.d) == NULL);
+        }
+        pair_free(&c, &s);
+    }
+}
+
 static void test_deadline(void)
 {
     /* A server that never hears a ClientHello. */
@@ -981,6 +1094,7 @@ int main(void)
     test_garbage();
     test_fragment_flood();
     test_renegotiation_refused();
+    test_weak_client_hellos();
     test_memory_per_connection();
     test_lost_server_finished();
     test_retransmission();
