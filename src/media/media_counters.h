@@ -20,7 +20,7 @@ typedef enum sy_media_counter {
     SY_MC_DROP_SRTP,      /* SRTP/SRTCP authentication (or other unprotect) failure */
     SY_MC_DROP_REPLAY,    /* SRTP/SRTCP index already seen or too old */
     SY_MC_DROP_UNMATCHED, /* authenticated RTP of an SSRC no m-line takes */
-    SY_MC_DROP_OVERSIZE,  /* RTP/RTCP datagram larger than SY_MC_MAX_DATAGRAM */
+    SY_MC_DROP_OVERSIZE,  /* datagram larger than SY_DEMUX_MAX_DATAGRAM (1500) */
     SY_MC_DROP_DTLS,      /* DTLS record with no DTLS endpoint to take it */
     SY_MC_N_DROPS,
     /* Events, counted here directly (not per packet). */
@@ -31,9 +31,6 @@ typedef enum sy_media_counter {
     SY_MC_PCS_FREED,
     SY_MC_COUNT
 } sy_media_counter;
-
-/* Incoming RTP/RTCP above this size is dropped (what we relay must fit our buffers). */
-#define SY_MC_MAX_DATAGRAM 1500
 
 void sy_media_counters_add(sy_media_counter which, uint64_t n);
 uint64_t sy_media_counters_get(sy_media_counter which);

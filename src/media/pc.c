@@ -333,7 +333,9 @@ static void ice_recv(void *user, uint8_t *buf, size_t len)
         break;
     case SY_PKT_RTP: pc_on_rtp(pc, buf, len); break;
     case SY_PKT_RTCP: pc_on_rtcp(pc, buf, len); break;
-    default: pc->drops[SY_MC_DROP_UNKNOWN]++; break;
+    default:
+        pc->drops[len > SY_DEMUX_MAX_DATAGRAM ? SY_MC_DROP_OVERSIZE : SY_MC_DROP_UNKNOWN]++;
+        break;
     }
 }
 

@@ -159,10 +159,6 @@ void pc_on_rtp(sy_pc *pc, uint8_t *buf, size_t len)
         pc->drops[SY_MC_DROP_EARLY]++;
         return;
     }
-    if (len > SY_MC_MAX_DATAGRAM) {
-        pc->drops[SY_MC_DROP_OVERSIZE]++;
-        return;
-    }
     int r = sy_srtp_unprotect_rtp(pc->srtp, buf, &n);
     if (r < 0) {
         pc->drops[r == SY_SRTP_E_REPLAY ? SY_MC_DROP_REPLAY : SY_MC_DROP_SRTP]++;
