@@ -473,6 +473,20 @@ static void test_validate(void)
     CHECK_EQ_INT(sy_config_validate(&cfg, err, sizeof(err)), 0);
     cfg.admin_ws.enabled = false;
 
+    /* Remote-candidate ranges must parse (security.md 6 row 24). */
+    cfg.allowed_remote_ranges = strdup("10.0.0.0/8, 127.0.0.1");
+    cfg.denied_remote_ranges = strdup("10.1.0.0/16");
+    CHECK_EQ_INT(sy_config_validate(&cfg, err, sizeof(err)), 0);
+    free(cfg.denied_remote_ranges);
+    cfg.denied_remote_ranges = strdup("10.1.0.0/99");
+    CHECK_EQ_INT(sy_config_validate(&cfg, err, sizeof(err)), -1);
+    CHECK_CONTAINS(err, "switchyard.jcfg: media.denied_remote_ranges: '10.1.0.0/99' is not an "
+                        "address or address/prefix");
+    free(cfg.denied_remote_ranges);
+    cfg.denied_remote_ranges = NULL;
+    free(cfg.allowed_remote_ranges);
+    cfg.allowed_remote_ranges = NULL;
+
     /* https / wss need a certificate and a key. */
     cfg.https.enabled = true;
     CHECK_EQ_INT(sy_config_validate(&cfg, err, sizeof(err)), -1);
