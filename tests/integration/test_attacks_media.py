@@ -57,6 +57,20 @@ class Call(mf.Call):
         cu = re.search(r"a=ice-ufrag:(\S+)", self.offer_sdp).group(1)
         return su, sp, cu
 
+    async def wait_drops(self, base, kinds, target, timeout=20.0):
+        """Paces a flood: waits until the PC has counted `target` more drops of these
+        kinds than in `base` (so the kernel's socket buffer never overflows and every
+        datagram sent is one the server saw). Returns the current webrtc info."""
+        deadline = time.monotonic() + timeout
+        while True:
+            w = await self.webrtc()
+            got = sum(w[k] - base[k] for k in kinds)
+            if got >= target:
+                return w
+            assert time.monotonic() < deadline, \
+                f"the server counted {got} of {target} drops ({kinds}) within {timeout} s"
+            await asyncio.sleep(0.05)
+
     def assert_flowing(self, since, last_before, what):
         later = self.after(since)
         ups = sum(1 for a, b in zip(later, later[1:]) if 0 < (b - a) % (1 << BITS) < 100)
@@ -384,6 +398,7 @@ async def test_row7_25_garbage_and_old_srtp_flood_on_live_tuple_counted_and_log_
             # FreeSWITCH CVE-2021-41105 pattern on the peer's own (validated) 5-tuple:
             # random "SRTP" for the real SSRC around the current sequence, and packets with
             # sequence numbers far behind (old index), 200 per round for 3 s.
+            kinds = ("dropped-srtp", "dropped-replay", "dropped-oversize", "dropped-unknown")
             for rnd in range(15):
                 base = random.getrandbits(16)
                 for i in range(100):
@@ -392,20 +407,26 @@ async def test_row7_25_garbage_and_old_srtp_flood_on_live_tuple_counted_and_log_
                 for i in range(100):
                     await conn.send(rtp(pt, (base + 30000 + i) & 0xFFFF, ssrc, os.urandom(200)))
                     n_old += 1
-                await asyncio.sleep(0.2)
+                await call.wait_drops(w0, kinds, n_garbage + n_old)
+                await asyncio.sleep(0.1)
             # Also oversize "SRTP" (> 1500 bytes) and datagrams whose first byte is in no
             # RFC 7983 range (here 80..127), 20 of each.
             for i in range(20):
                 await conn.send(rtp(pt, random.getrandbits(16), ssrc, os.urandom(1600)))
                 await conn.send(bytes([random.randrange(80, 128)]) + os.urandom(99))
+            await call.wait_drops(w0, kinds, n_garbage + n_old + 40)
             await call.wait_frames(20, 10, since=t0 + 0.5)
             later = call.assert_flowing(t0 + 0.5, last_before, "SRTP flood")
-            await asyncio.sleep(0.3)
             w1 = await call.webrtc()
-            g1 = await counters()
-            kinds = ("dropped-srtp", "dropped-replay", "dropped-oversize", "dropped-unknown")
             dropped = {k: w1[k] - w0[k] for k in kinds}
-            gdropped = {k: g1[k] - g0[k] for k in kinds}
+            # Global counters follow the PC's within one 50 ms tick.
+            deadline = time.monotonic() + 5
+            while True:
+                g1 = await counters()
+                gdropped = {k: g1[k] - g0[k] for k in kinds}
+                if gdropped == dropped or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.05)
             SEEN.update(dropped)
             await call.api_hangup()  # the PC's last drop summary is written when it stops
             with open(SRV.log_path, "rb") as fh:
@@ -421,7 +442,6 @@ async def test_row7_25_garbage_and_old_srtp_flood_on_live_tuple_counted_and_log_
             # Random sequence numbers: those more than 1024 behind the stream are refused
             # by the replay window before authentication, the rest fail authentication.
             assert dropped["dropped-srtp"] > 0 and dropped["dropped-replay"] > 0, dropped
-            # Global counters follow the PC's within one 50 ms tick.
             assert gdropped == dropped, (gdropped, dropped)
             # One summary per 5 s per PC (and one when it stops), not one line per packet.
             assert 1 <= len(drop_lines) <= 4, drop_lines
@@ -454,10 +474,9 @@ async def test_row8_ten_thousand_unsignaled_ssrcs_dropped_bounded():
                 # Properly protected with the peer's real SRTP keys (authenticates).
                 await dtls._send_rtp(rtp(pt, random.getrandbits(16), ssrc, os.urandom(200)))
                 n += 1
-                if n % 250 == 0:
-                    await asyncio.sleep(0.01)
+                if n % 250 == 0:  # paced: every packet sent reaches the server
+                    await call.wait_drops(w0, ("dropped-unmatched",), n - 8)
                 if n == 5000:
-                    await asyncio.sleep(0.3)
                     rss_half = rss_kib()
             await call.wait_frames(20, 10, since=t0 + 0.5)
             later = call.assert_flowing(t0 + 0.5, last_before, "SSRC flood")
