@@ -284,7 +284,7 @@ async def test_row4_two_fingerprints_strongest_chosen_and_bad_calls_isolated():
                   f"RSS {rss0} -> {rss1} KiB")
             assert failed == 5, (base, after)
             assert end["peer-connections-live"] == base["peer-connections-live"], (base, end)
-            assert rss1 - rss0 < (200 if sy.SANITIZE else 40) * 1024, (rss0, rss1)
+            assert rss1 - rss0 < (200 if sy.SANITIZE else 16) * 1024, (rss0, rss1)
             await good.api_hangup()
         finally:
             await good.close()
