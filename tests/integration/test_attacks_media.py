@@ -44,7 +44,7 @@ class Call(mf.Call):
 
     async def webrtc(self):
         w = (await self.handle_info()).get("webrtc")
-        assert isinstance(w, dict), f"no PeerConnection in handle_info"
+        assert isinstance(w, dict), "no PeerConnection in handle_info"
         return w
 
     def dtls(self):
