@@ -177,6 +177,7 @@ static void worker_fail(sy_pc *pc, const char *reason)
  * may run on the worker or on the main thread. */
 static void pc_destroy(sy_pc *pc)
 {
+    free(pc->early_dtls);
     for (size_t i = 0; i < pc->n_remote_fingerprints; i++) free(pc->remote_fingerprints[i]);
     for (size_t i = 0; i < pc->n_local_candidates; i++) free(pc->local_candidates[i]);
     for (int i = 0; i < pc->n_media; i++) {
@@ -323,6 +324,17 @@ static void ice_recv(void *user, uint8_t *buf, size_t len)
         /* As DTLS server, a ClientHello may come on a peer-reflexive pair before ICE
          * reports it connected (testing.md 10): ice.c only hands us data from an
          * address that passed a connectivity check. */
+        if (!pc->dtls && !pc->have_remote && buf[0] == 22 && len <= SY_DEMUX_MAX_DATAGRAM) {
+            /* We offered and the answer is still on its way: Chromium's ClientHello
+             * often overtakes it. Keep the latest one instead of making the peer wait
+             * for its 1 s retransmission. */
+            if (!pc->early_dtls) pc->early_dtls = malloc(SY_DEMUX_MAX_DATAGRAM);
+            if (pc->early_dtls) {
+                memcpy(pc->early_dtls, buf, len);
+                pc->early_dtls_len = len;
+                break;
+            }
+        }
         if (!pc->dtls && (!pc->have_remote || pc->dtls_client || !ensure_dtls(pc))) {
             pc->drops[SY_MC_DROP_DTLS]++;
             break;
@@ -637,6 +649,11 @@ static void worker_set_remote(sy_worker *w, void *arg)
     }
     if (pc->ext.twcc && !pc->twcc) pc->twcc = sy_twcc_recorder_new(0);
     pc->have_remote = true;
+    if (pc->early_dtls_len && !pc->dtls && !pc->dtls_client && !pc->closed && ensure_dtls(pc))
+        dtls_check(pc, sy_dtls_incoming(pc->dtls, pc->early_dtls, pc->early_dtls_len));
+    free(pc->early_dtls);
+    pc->early_dtls = NULL;
+    pc->early_dtls_len = 0;
     /* A renegotiation that adds data channels to a connection already up. */
     if (pc->webrtc_up && !pc->closed) sctp_start(pc);
 done:

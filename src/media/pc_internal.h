@@ -92,6 +92,10 @@ struct sy_pc {
     uv_timer_t *tick; /* DTLS timeouts, no-media timer */
     bool closed, controlling, dtls_client, webrtc_up, gathered;
     bool have_remote;
+    /* A ClientHello that came before the peer's answer (we offered): kept, one
+     * datagram, until the answer says who the DTLS server is. */
+    uint8_t *early_dtls;
+    size_t early_dtls_len;
     bool rid_lmh_main; /* main thread: what the next set_remote carries */
     bool local_sent;   /* our SDP went out: later candidates are trickled (full_trickle) */
     char first_mid[SY_SDP_MID_MAX + 1];
