@@ -1,14 +1,38 @@
 // EchoTest in a real browser: headless Chromium (Debian's, driven by playwright-core)
 // opens html/echotest.html served by Switchyard, publishes its fake camera and
-// microphone, and gets them back through ICE, DTLS and SRTP.
-import { Suite, assert, waitFor, importOrFail, TIME_FACTOR } from './harness.mjs';
+// microphone, and gets them back through ICE, DTLS and SRTP. The page uses html/switchyard.js
+// with trickle ICE both ways: this server runs with nat.full_trickle = true, so its own
+// candidates arrive as trickle events too. A data channel echoes text.
+// Also: the unmodified janus.js (npm janus-gateway) in a test-only page
+// (tests/integration/node/www/) runs an EchoTest with media against the same server.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Suite, assert, waitFor, importOrFail, TIME_FACTOR, SOURCE_DIR, reexecInNetns } from './harness.mjs';
+
+reexecInNetns();
 
 const { chromium } = await importOrFail('playwright-core', 'test_echotest_chromium');
 
-const suite = new Suite('test_echotest_chromium', { ports: [8188, 8088] });
+// The served folder: the demo pages plus the janus.js test page and its two libraries.
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const www = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-www-'));
+for (const f of fs.readdirSync(path.join(SOURCE_DIR, 'html'))) fs.copyFileSync(path.join(SOURCE_DIR, 'html', f), path.join(www, f));
+fs.copyFileSync(path.join(HERE, 'www', 'janusjs_echotest.html'), path.join(www, 'janusjs_echotest.html'));
+fs.copyFileSync(path.join(SOURCE_DIR, 'node_modules/janus-gateway/npm/dist/janus.es.js'), path.join(www, 'janus.es.js'));
+fs.copyFileSync(path.join(SOURCE_DIR, 'node_modules/webrtc-adapter/out/adapter.js'), path.join(www, 'adapter.js'));
+
+const suite = new Suite('test_echotest_chromium', {
+  ports: [8188, 8088],
+  overrides: {
+    'switchyard.jcfg': { 'nat.full_trickle': true },
+    'switchyard.transport.http.jcfg': { 'general.html_folder': www },
+  },
+});
 let browser = null;
 
-async function openEcho(extraArgs = []) {
+async function openEcho(extraArgs = [], url = 'http://127.0.0.1:8088/echotest.html') {
   if (!browser) {
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -25,12 +49,16 @@ async function openEcho(extraArgs = []) {
   const page = await browser.newPage();
   const logs = [];
   page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  suite.diag(() => `browser console:\n${logs.join('\n')}`);
-  await page.goto('http://127.0.0.1:8088/echotest.html');
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  suite.diag(() => `browser console (${url}):\n${logs.join('\n')}`);
+  await page.goto(url);
   return page;
 }
 
-suite.after(async () => { if (browser) await browser.close(); });
+suite.after(async () => {
+  if (browser) await browser.close();
+  fs.rmSync(www, { recursive: true, force: true });
+});
 
 suite.test('simulcast: the chosen layer comes back and switching it changes the decoded size', async () => {
   const page = await openEcho();
@@ -87,6 +115,15 @@ suite.test('echoed video decodes at the sent resolution, audio comes back, SRTP 
   // The page shows the codec in its stats panel.
   const panel = await page.textContent('#stats');
   assert.match(panel, /video\/(VP8|VP9|H264|AV1)/i);
+  // Trickle both ways: our candidates went out as trickle requests (the offer had none), the
+  // server's came as trickle events (full_trickle), and the data channel echoes text.
+  const trickled = await page.evaluate(() => window.syEcho.peer.trickled);
+  assert.ok(trickled.local > 0 && trickled.remote > 0, JSON.stringify(trickled));
+  await page.fill('#text', 'hello, switchyard');
+  await page.waitForFunction(() => !document.getElementById('send').disabled, null, { timeout: 10000 * TIME_FACTOR });
+  await page.click('#send');
+  await waitFor(async () => (await page.textContent('#echoed')).includes('echoed: hello, switchyard'), 10000,
+                'the data channel echo', 100);
   // Switching video off stops the echoed frames; audio keeps coming.
   await page.uncheck('#video');
   await page.waitForTimeout(1500);
@@ -95,6 +132,21 @@ suite.test('echoed video decodes at the sent resolution, audio comes back, SRTP 
   const after = await page.evaluate(() => window.syEcho.stats);
   assert.ok(after['frames decoded'] - before <= 2, `frames still decoded: ${before} -> ${after['frames decoded']}`);
   await page.click('#stop');
+  await page.close();
+}, { timeout: 60000 * TIME_FACTOR });
+
+suite.test('the real janus.js runs an EchoTest with media (framesDecoded > 0)', async () => {
+  const page = await openEcho([], 'http://127.0.0.1:8088/janusjs_echotest.html');
+  await waitFor(async () => page.evaluate(() => window.jsEcho?.errors.length ? window.jsEcho.errors : window.jsEcho?.webrtcUp),
+                20000, 'janus.js: webrtcState(true)', 250).then((v) => assert.equal(v, true, JSON.stringify(v)));
+  await waitFor(async () => (await page.evaluate(() => window.jsEcho.framesDecoded())) > 10, 20000,
+                'janus.js: echoed frames decoded', 250);
+  const st = await page.evaluate(() => ({ errors: window.jsEcho.errors, tracks: window.jsEcho.remoteTracks,
+                                           events: window.jsEcho.events }));
+  assert.deepEqual(st.errors, []);
+  assert.ok(st.tracks >= 2, `remote tracks: ${st.tracks}`);
+  assert.ok(st.events.some((e) => e.result === 'ok' || e.echotest === 'event'), JSON.stringify(st.events));
+  await page.evaluate(() => new Promise((resolve) => window.jsEcho.janus.destroy({ success: resolve, error: resolve })));
   await page.close();
 }, { timeout: 60000 * TIME_FACTOR });
 
