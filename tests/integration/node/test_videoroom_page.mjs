@@ -1,7 +1,8 @@
 // VideoRoom page in a real browser: three headless Chromium pages (Debian's, driven by
 // playwright-core) open html/videoroom.html served by Switchyard, join room 1234 with
 // different names, publish their fake camera and microphone and subscribe to each other
-// (html/switchyard.js over the WebSocket API). Each page must show two remote tiles whose
+// (html/switchyard.js over the WebSocket API, one multistream subscription per page). Each
+// page must show two remote tiles whose
 // video decodes; when one page leaves, the other two drop its tile. A screenshot of the
 // grid is saved as <build>/artifacts/videoroom.png. The error messages for an unreachable
 // server and a refused camera are checked on the page that left.
@@ -58,6 +59,7 @@ async function openPage(name) {
 
 const tiles = (page) => page.evaluate(() => window.syRoom.tiles());
 const statusOf = (page) => page.textContent('#status');
+const receiving = (page) => page.evaluate(() => window.syRoom.receiving());
 
 suite.after(async () => {
   // Destroy the sessions first: with reclaim_session_timeout they would outlive the sockets.
@@ -95,6 +97,12 @@ suite.test('three pages join room 1234 and each decodes the two others', async (
     for (const n of others) assert.ok(captions.includes(n), `${n} missing in ${JSON.stringify(captions)}`);
     assert.ok(captions.includes(`${NAMES[i]} (you)`), JSON.stringify(captions));
     assert.match(await statusOf(page), new RegExp(`In room 1234 as ${NAMES[i]}`));
+    // One multistream subscription: a publisher handle plus ONE subscriber handle, whose peer
+    // connection carries the audio and video of both others.
+    const rx = await receiving(page);
+    assert.equal(rx.handles, 2, JSON.stringify(rx));
+    assert.deepEqual(rx.tracks.map((t) => `${t.feed}:${t.kind}`).sort(),
+                     first.flatMap((t) => [`${t.id}:audio`, `${t.id}:video`]).sort(), JSON.stringify(rx));
   }
   // Mute/unmute: the local track is disabled and enabled again, the button says so.
   await pages[0].click('#mute-audio');
@@ -184,6 +192,13 @@ suite.test('one page leaves and the two others drop its tile', async () => {
     assert.equal(t[0].display, other);
     const captions = await page.$$eval('#grid figcaption', (els) => els.map((e) => e.textContent));
     assert.ok(!captions.includes('Carol'), JSON.stringify(captions));
+    // Carol's streams left the one subscription (renegotiated), the other's stay.
+    const rx = await waitFor(async () => {
+      const r = await receiving(page);
+      return r.tracks.length === 2 ? r : null;
+    }, 10000, 'two tracks left in the subscription', 100);
+    assert.equal(rx.handles, 2, JSON.stringify(rx));
+    assert.ok(rx.tracks.every((x) => x.feed === t[0].id), JSON.stringify(rx));
     // The remaining remote video still decodes.
     const before = t[0].framesDecoded;
     await waitFor(async () => ((await tiles(page))[0]?.framesDecoded || 0) > before + 10, 5000,
@@ -202,7 +217,10 @@ suite.test('a page on the HTTP long-poll API joins and decodes the others', asyn
   assert.deepEqual(t.map((x) => x.display).sort(), ['Alice', 'Bob']);
   assert.equal(await page.evaluate(() => window.syRoom.state.janus.http), true);
   assert.equal(await page.evaluate(() => window.syRoom.simulcast), false);
-  // Erin (one layer, no simulcast) decodes at Alice's page.
+  // Erin's page receives both others through one subscription too.
+  assert.equal((await receiving(page)).handles, 2);
+  // Erin (one layer, no simulcast) decodes at Alice's page, added to Alice's subscription.
+  assert.equal((await receiving(pages[0])).handles, 2);
   await waitFor(async () => (await tiles(pages[0])).some((x) => x.display === 'Erin' && x.framesDecoded > 5),
                 15000, 'Erin\'s video at Alice\'s page', 250);
   await page.click('#leave');
