@@ -150,6 +150,7 @@ async function subscribeFeeds(ids) {
 }
 
 async function resubscribeAll() {
+  state.rebuilds = (state.rebuilds || 0) + 1;
   const old = state.sub;
   state.sub = null;
   await old?.close().catch(() => {});
@@ -419,6 +420,14 @@ window.syRoom = {
     const feed = state.feeds.get(id);
     if (!feed) return Promise.reject(new Error(`no tile for ${id}`));
     return setQuality(feed, substream);
+  },
+  /* Drops the streams of publisher id from the subscription and subscribes to them again. */
+  resubscribe(id) {
+    return subOp(async () => {
+      await state.sub.request({ request: 'unsubscribe', streams: [{ feed: id }] });
+      syncTracks();
+      await subscribeFeeds([id]);
+    });
   },
   /* What this page receives through: {handles, subscription, tracks: [{mid, kind, feed}]}. */
   receiving() {

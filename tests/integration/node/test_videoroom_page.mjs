@@ -178,6 +178,25 @@ suite.test('a dropped WebSocket is reconnected and the session claimed', async (
                 5000, 'Bob still decoding at Alice\'s page', 200);
 }, { timeout: 20000 * TIME_FACTOR });
 
+suite.test('a subscription that runs out of m-lines is rebuilt and keeps receiving', async () => {
+  // Each unsubscribe + subscribe of a feed adds m-lines to the multistream subscription; a
+  // server that does not recycle them refuses more after 16 ("Too many streams"): the page then
+  // starts a fresh subscription with everybody, still one subscriber handle.
+  const page = pages[0];
+  const bob = (await tiles(page)).find((t) => t.display === 'Bob');
+  for (let i = 0; i < 8; i++) await page.evaluate((id) => window.syRoom.resubscribe(id), bob.id);
+  const rx = await receiving(page);
+  assert.equal(rx.handles, 2, JSON.stringify(rx));
+  assert.equal(rx.tracks.length, 4, JSON.stringify(rx));
+  console.log(`# subscriptions rebuilt: ${await page.evaluate(() => window.syRoom.state.rebuilds || 0)}`);
+  assert.match(await statusOf(page), /In room 1234 as Alice/);
+  const before = await tiles(page);
+  await waitFor(async () => (await tiles(page)).every((t) => {
+    const b = before.find((x) => x.id === t.id);
+    return t.framesDecoded > (b ? b.framesDecoded : 0) + 10 && t.width > 0;
+  }), 15000, 'both tiles decoding after the resubscriptions', 250);
+}, { timeout: 40000 * TIME_FACTOR });
+
 suite.test('one page leaves and the two others drop its tile', async () => {
   assert.equal(pages.length, 3, 'the first test did not open three pages');
   const [a, b, c] = pages;
