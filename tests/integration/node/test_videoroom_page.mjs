@@ -1,14 +1,15 @@
 // VideoRoom page in a real browser: three headless Chromium pages (Debian's, driven by
 // playwright-core) open html/videoroom.html served by Switchyard, join room 1234 with
 // different names, publish their fake camera and microphone and subscribe to each other
-// (html/switchyard.js over the WebSocket API, one multistream subscription per page). Each
-// page must show two remote tiles whose
-// video decodes; when one page leaves, the other two drop its tile. A screenshot of the
-// grid is saved as <build>/artifacts/videoroom.png. The error messages for an unreachable
-// server and a refused camera are checked on the page that left.
+// (html/switchyard.js over the WebSocket API, ONE multistream subscription per page). Each
+// page must show two remote tiles whose video decodes; when one page leaves, the other two
+// drop its tile (and its streams leave their subscription). A screenshot of the grid is saved
+// as <build>/artifacts/videoroom.png. The error messages for an unreachable server, a missing
+// room, a full room and a refused camera are checked on the page that left.
 // Also: simulcast (a tile's quality picker drops the decoded width to the low layer and back),
 // "Stop video" stopping the frames at the other pages, the talking outline, reconnection with
-// claim after the WebSocket drops, and a page on the HTTP long-poll API (?server=http://…).
+// claim after the WebSocket drops, a subscription rebuilt when it runs out of m-lines, and a
+// page on the HTTP long-poll API (?server=http://…).
 import fs from 'node:fs';
 import path from 'node:path';
 import { Suite, assert, waitFor, importOrFail, TIME_FACTOR, BUILD_DIR, reexecInNetns } from './harness.mjs';
@@ -26,6 +27,8 @@ const suite = new Suite('test_videoroom_page', {
     'switchyard.jcfg': { 'general.reclaim_session_timeout': 20 },
     'switchyard.plugin.videoroom.jcfg': {
       'room-1234.audio_level_average': 127, 'room-1234.audio_active_packets': 50,
+      // A room with one publisher slot, for the "room is full" message.
+      'room-4321.description': 'One seat', 'room-4321.publishers': 1,
     },
   },
 });
@@ -246,7 +249,7 @@ suite.test('a page on the HTTP long-poll API joins and decodes the others', asyn
   await waitFor(async () => /You left the room/.test(await statusOf(page)), 5000, 'Erin left');
 }, { timeout: 30000 * TIME_FACTOR });
 
-suite.test('clear messages for an unreachable server and a refused camera', async () => {
+suite.test('clear messages: unreachable server, no such room, full room, refused camera', async () => {
   const page = pages[2];
   await page.goto(`${URL}?server=ws://127.0.0.1:9/&name=Dave`);
   await page.click('#join');
@@ -254,6 +257,26 @@ suite.test('clear messages for an unreachable server and a refused camera', asyn
   assert.equal(await page.getAttribute('#status', 'class'), 'error');
   assert.equal(await page.isDisabled('#join'), false);
   assert.equal(await page.$$eval('#grid figure', (els) => els.length), 0);
+
+  // A room that does not exist, and a full room (its one publisher slot is taken by Bob's
+  // second page).
+  await page.goto(`${URL}?name=Dave&room=999999`);
+  await page.click('#join');
+  await waitFor(async () => /there is no room 999999/.test(await statusOf(page)), 10000,
+                `the no-such-room message (status: ${await statusOf(page)})`);
+  assert.equal(await page.getAttribute('#status', 'class'), 'error');
+  const seat = await openPage('Bob in room 4321');
+  pages.push(seat);
+  await seat.goto(`${URL}?name=Bob2&room=4321`);
+  await seat.click('#join');
+  await waitFor(async () => /publishing/.test(await statusOf(seat)), 15000, `Bob2 publishing in room 4321 (status: ${await statusOf(seat)})`);
+  await page.goto(`${URL}?name=Dave&room=4321`);
+  await page.click('#join');
+  await waitFor(async () => /the room is full/.test(await statusOf(page)), 15000,
+                `the room-full message (status: ${await statusOf(page)})`);
+  assert.equal(await page.getAttribute('#status', 'class'), 'error');
+  assert.equal(await page.$$eval('#grid figure', (els) => els.length), 0, 'the grid is emptied');
+  assert.equal(await page.isDisabled('#join'), false);
 
   await page.addInitScript(() => {
     navigator.mediaDevices.getUserMedia = () =>
@@ -263,6 +286,6 @@ suite.test('clear messages for an unreachable server and a refused camera', asyn
   await page.click('#join');
   await waitFor(async () => /refused/.test(await statusOf(page)), 5000, 'the refused-camera message');
   assert.equal(await page.getAttribute('#status', 'class'), 'error');
-}, { timeout: 20000 * TIME_FACTOR });
+}, { timeout: 45000 * TIME_FACTOR });
 
 await suite.run();
