@@ -465,7 +465,10 @@ export class Peer {
 
   _trickle(c) {
     if (c) this.trickled.local++;
-    this.handle.trickle(c).catch((e) => console.warn('switchyard.js: trickle failed', e.message));
+    // One at a time, so that over HTTP too "completed" arrives after the last candidate.
+    this._trickles = (this._trickles || Promise.resolve())
+      .then(() => this.handle.trickle(c))
+      .catch((e) => console.warn('switchyard.js: trickle failed', e.message));
   }
 
   _addRemote(c) {

@@ -135,6 +135,17 @@ suite.test('echoed video decodes at the sent resolution, audio comes back, SRTP 
   await page.close();
 }, { timeout: 60000 * TIME_FACTOR });
 
+suite.test('the index page shows the server info, the plugins and links to the demos', async () => {
+  const page = await openEcho([], 'http://127.0.0.1:8088/');
+  await waitFor(async () => /The server is up/.test(await page.textContent('#status')), 10000, 'the info');
+  const plugins = await page.textContent('#plugins');
+  for (const p of ['janus.plugin.echotest', 'janus.plugin.videoroom', 'janus.plugin.textroom']) assert.ok(plugins.includes(p), plugins);
+  assert.match(await page.textContent('#info'), /Switchyard/);
+  const links = await page.$$eval('a', (as) => as.map((a) => a.getAttribute('href')));
+  for (const l of ['echotest.html', 'videoroom.html', 'textroom.html']) assert.ok(links.includes(l), JSON.stringify(links));
+  await page.close();
+}, { timeout: 20000 * TIME_FACTOR });
+
 suite.test('the real janus.js runs an EchoTest with media (framesDecoded > 0)', async () => {
   const page = await openEcho([], 'http://127.0.0.1:8088/janusjs_echotest.html');
   await waitFor(async () => page.evaluate(() => window.jsEcho?.errors.length ? window.jsEcho.errors : window.jsEcho?.webrtcUp),
