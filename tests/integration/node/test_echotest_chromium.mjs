@@ -18,7 +18,7 @@ const { chromium } = await importOrFail('playwright-core', 'test_echotest_chromi
 // The served folder: the demo pages plus the janus.js test page and its two libraries.
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const www = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-www-'));
-for (const f of fs.readdirSync(path.join(SOURCE_DIR, 'html'))) fs.copyFileSync(path.join(SOURCE_DIR, 'html', f), path.join(www, f));
+fs.cpSync(path.join(SOURCE_DIR, 'html'), www, { recursive: true });
 fs.copyFileSync(path.join(HERE, 'www', 'janusjs_echotest.html'), path.join(www, 'janusjs_echotest.html'));
 fs.copyFileSync(path.join(SOURCE_DIR, 'node_modules/janus-gateway/npm/dist/janus.es.js'), path.join(www, 'janus.es.js'));
 fs.copyFileSync(path.join(SOURCE_DIR, 'node_modules/webrtc-adapter/out/adapter.js'), path.join(www, 'adapter.js'));
