@@ -1,138 +1,102 @@
-// EchoTest page: a small Janus API client over WebSocket, one peer connection.
-// (The shared client library of the demo pages replaces this with the demos issue.)
+// EchoTest page: the camera and microphone go to janus.plugin.echotest and come back; a data
+// channel echoes text. Uses the shared client library switchyard.js (trickle ICE both ways).
+// URL parameter: server (ws(s):// or http(s)://…/janus for long polls).
+import { Janus, JanusError, publish, channelOpen } from './switchyard.js';
+
 const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
 const status = (text, error = false) => {
   $('status').textContent = text;
   $('status').className = error ? 'error' : '';
 };
 
-const state = { ws: null, session: 0, handle: 0, pc: null, pending: new Map(), keepalive: 0 };
+const state = { janus: null, handle: null, peer: null, pc: null, stream: null, channel: null,
+                stats: null, echoed: [] };
 window.syEcho = state; // for tests and the curious
 
-function tx() { return Math.random().toString(36).slice(2, 12); }
-
-function send(msg) {
-  const transaction = tx();
-  msg.transaction = transaction;
-  state.ws.send(JSON.stringify(msg));
-  return new Promise((resolve, reject) => state.pending.set(transaction, { resolve, reject }));
-}
-
-function onMessage(msg) {
-  const waiter = msg.transaction && state.pending.get(msg.transaction);
-  if (msg.janus === 'ack' && waiter) return; // the event with this transaction follows
-  if (waiter) {
-    state.pending.delete(msg.transaction);
-    if (msg.janus === 'error') waiter.reject(new Error(`${msg.error.code} ${msg.error.reason}`));
-    else waiter.resolve(msg);
-    return;
-  }
-  if (msg.janus === 'webrtcup') status('Connected: media flows through Switchyard.');
-  if (msg.janus === 'hangup') status(`Hung up: ${msg.reason}`);
-  if (msg.janus === 'event') {
-    const data = msg.plugindata?.data || {};
-    if (data.error) status(`Error ${data.error_code}: ${data.error}`, true);
-  }
-}
-
-function connect() {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://${location.hostname || 'localhost'}:8188/`, 'janus-protocol');
-    ws.onopen = () => resolve(ws);
-    ws.onerror = () => reject(new Error('the server is unreachable (WebSocket on port 8188)'));
-    ws.onmessage = (e) => onMessage(JSON.parse(e.data));
-    ws.onclose = () => { if (state.session) status('Disconnected from the server.', true); };
-  });
-}
+const settings = () => {
+  const body = { audio: $('audio').checked, video: $('video').checked,
+                 substream: Number($('substream').value) };
+  const bitrate = Number($('bitrate').value) * 1000;
+  if (bitrate > 0) body.bitrate = bitrate;
+  return body;
+};
 
 async function start() {
   $('start').disabled = true;
   try {
     status('Asking for the camera and microphone…');
-    let stream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+      state.stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
     } catch (e) {
-      throw new Error(`the camera or microphone was refused (${e.name})`);
+      const why = e.name === 'NotAllowedError' ? 'access to the camera or microphone was refused'
+        : `the camera or microphone is not available (${e.name})`;
+      throw new Error(`${why}. Allow them in the browser and try again.`);
     }
-    $('local').srcObject = stream;
+    $('local').srcObject = state.stream;
     status('Connecting…');
-    state.ws = await connect();
-    state.session = (await send({ janus: 'create' })).data.id;
-    state.keepalive = setInterval(() => send({ janus: 'keepalive', session_id: state.session }).catch(() => {}), 25000);
-    state.handle = (await send({ janus: 'attach', session_id: state.session, plugin: 'janus.plugin.echotest' })).data.id;
-    const pc = new RTCPeerConnection();
-    state.pc = pc;
-    for (const track of stream.getTracks()) {
-      if (track.kind === 'video' && $('simulcast').checked) {
-        // Three layers, listed high to low (Janus's default rid order).
-        pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream], sendEncodings: [
-          { rid: 'h', maxBitrate: 1200000 },
-          { rid: 'm', maxBitrate: 400000, scaleResolutionDownBy: 2 },
-          { rid: 'l', maxBitrate: 150000, scaleResolutionDownBy: 4 },
-        ] });
-      } else {
-        pc.addTrack(track, stream);
-      }
+    try {
+      state.janus = await Janus.connect(params.get('server') || undefined);
+    } catch (e) {
+      if (e instanceof JanusError && e.code === 'unreachable') throw new Error(`${e.message}. Is Switchyard running?`);
+      throw e;
     }
-    pc.ontrack = (e) => { $('remote').srcObject = e.streams[0] || new MediaStream([e.track]); };
-    await pc.setLocalDescription(await pc.createOffer());
-    // Half trickle: wait for our candidates, then send one complete offer.
-    await new Promise((r) => {
-      if (pc.iceGatheringState === 'complete') return r();
-      pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r();
-      setTimeout(r, 2000);
+    state.janus.onclose = (reason) => { stop(); status(`Disconnected: ${reason}.`, true); };
+    state.handle = await state.janus.attach('janus.plugin.echotest');
+    state.handle.onwebrtcup = () => status('Connected: media flows through Switchyard.');
+    state.handle.onhangup = (reason) => status(`Hung up: ${reason}`, true);
+    state.handle.onevent = (data) => { if (data.error) status(`Error ${data.error_code}: ${data.error}`, true); };
+    const remote = new MediaStream();
+    $('remote').srcObject = remote;
+    const { peer } = await publish(state.handle, state.stream, {
+      body: settings(), direction: 'sendrecv', simulcast: $('simulcast').checked, dataChannel: 'JanusDataChannel',
     });
-    const body = { audio: $('audio').checked, video: $('video').checked,
-                   substream: Number($('substream').value) };
-    const bitrate = Number($('bitrate').value) * 1000;
-    if (bitrate > 0) body.bitrate = bitrate;
-    const ev = await send({ janus: 'message', session_id: state.session, handle_id: state.handle,
-                            body, jsep: { type: 'offer', sdp: pc.localDescription.sdp } });
-    if (!ev.jsep) throw new Error(ev.plugindata?.data?.error || 'no answer from the plugin');
-    await pc.setRemoteDescription(ev.jsep);
+    state.peer = peer;
+    state.pc = peer.pc;
+    peer.pc.ontrack = (e) => remote.addTrack(e.track);
+    peer.pc.getReceivers().forEach((r) => r.track && remote.addTrack(r.track));
+    state.channel = peer.channel;
+    state.channel.onmessage = (e) => {
+      state.echoed.push(e.data);
+      const p = document.createElement('p');
+      p.textContent = `echoed: ${e.data}`;
+      $('echoed').append(p);
+    };
+    channelOpen(state.channel).then(() => { $('text').disabled = false; $('send').disabled = false; })
+      .catch((e) => console.warn(e.message));
     $('stop').disabled = false;
-    status('Negotiated, waiting for ICE and DTLS…');
+    if (!/Connected/.test($('status').textContent)) status('Negotiated, waiting for ICE and DTLS…');
   } catch (e) {
+    await stop({ quiet: true });
     status(`Could not start: ${e.message}`, true);
-    $('start').disabled = false;
   }
 }
 
-// An ICE restart: new credentials on both sides, same DTLS association.
+// An ICE restart: new credentials on both sides, same DTLS association. Returns the new answer.
 async function restartIce() {
-  const pc = state.pc;
-  pc.restartIce();
-  await pc.setLocalDescription(await pc.createOffer());
-  await new Promise((r) => {
-    if (pc.iceGatheringState === 'complete') return r();
-    pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r();
-    setTimeout(r, 2000);
-  });
-  const ev = await send({ janus: 'message', session_id: state.session, handle_id: state.handle,
-                          body: { audio: $('audio').checked, video: $('video').checked },
-                          jsep: { type: 'offer', sdp: pc.localDescription.sdp } });
-  await pc.setRemoteDescription(ev.jsep);
-  return ev.jsep.sdp;
+  const { jsep } = await state.peer.offer({ audio: $('audio').checked, video: $('video').checked },
+                                          { iceRestart: true });
+  return jsep.sdp;
 }
 state.restartIce = restartIce;
 
-async function stop() {
-  clearInterval(state.keepalive);
-  if (state.pc) state.pc.close();
-  if (state.session) await send({ janus: 'destroy', session_id: state.session }).catch(() => {});
-  state.session = 0;
-  state.ws?.close();
+async function stop({ quiet = false } = {}) {
+  const { janus } = state;
+  state.peer?.close();
+  state.stream?.getTracks().forEach((t) => t.stop());
+  Object.assign(state, { janus: null, handle: null, peer: null, pc: null, stream: null, channel: null });
+  if (janus) await janus.destroy().catch(() => {});
   $('stop').disabled = true;
   $('start').disabled = false;
-  status('Stopped.');
+  $('text').disabled = true;
+  $('send').disabled = true;
+  if (!quiet) status('Stopped.');
 }
 
 async function configure() {
   if (!state.handle) return;
-  const body = { audio: $('audio').checked, video: $('video').checked,
-                 bitrate: Number($('bitrate').value) * 1000, substream: Number($('substream').value) };
-  await send({ janus: 'message', session_id: state.session, handle_id: state.handle, body }).catch(() => {});
+  await state.handle.send({ ...settings(), bitrate: Number($('bitrate').value) * 1000 })
+    .catch((e) => status(`Could not change the settings: ${e.message}`, true));
 }
 
 // Live stats: what was negotiated and what comes back.
@@ -176,10 +140,12 @@ async function refreshStats() {
   }));
 }
 
-$('start').onclick = start;
-$('stop').onclick = stop;
+$('start').onclick = () => start();
+$('stop').onclick = () => stop();
+$('form').onsubmit = (e) => {
+  e.preventDefault();
+  if (state.channel?.readyState === 'open' && $('text').value) state.channel.send($('text').value);
+  $('text').value = '';
+};
 for (const id of ['audio', 'video', 'bitrate', 'substream']) $(id).onchange = configure;
-setInterval(refreshStats, 1000);
-window.addEventListener('beforeunload', () => {
-  if (state.session) state.ws?.send(JSON.stringify({ janus: 'destroy', session_id: state.session, transaction: tx() }));
-});
+setInterval(() => refreshStats().catch(() => {}), 1000);

@@ -1,16 +1,19 @@
-// TextRoom page: a small Janus API client over WebSocket and one data channel.
-// Flow (as janus.js): attach janus.plugin.textroom, "setup" -> server offer with only a
-// data channel section, create our channel, answer with "ack", then speak the TextRoom
-// protocol ({"textroom": verb, "transaction", ...}) on the channel.
+// TextRoom page: one data channel through janus.plugin.textroom, with the shared client
+// library switchyard.js. Flow (as janus.js): attach, "setup" -> the server offers only a data
+// channel section, we create our channel and answer with "ack" (trickle ICE both ways), then
+// speak the TextRoom protocol ({"textroom": verb, "transaction", ...}) on the channel.
+// URL parameter: server (ws(s):// or http(s)://…/janus for long polls).
+import { Janus, JanusError, Peer, channelOpen } from './switchyard.js';
+
 const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
 const status = (text, error = false) => {
   $('status').textContent = text;
   $('status').className = error ? 'error' : '';
 };
 
 const state = {
-  ws: null, session: 0, handle: 0, pc: null, dc: null, keepalive: 0,
-  pending: new Map(),   // Janus API transactions
+  janus: null, handle: null, session: 0, peer: null, pc: null, dc: null,
   dcPending: new Map(), // data channel transactions
   room: 0, username: '', participants: new Map(), // username -> display
   messages: [],         // every TextRoom event received on the channel (for tests)
@@ -18,35 +21,6 @@ const state = {
 window.syText = state; // for tests and the curious
 
 function tx() { return Math.random().toString(36).slice(2, 12); }
-
-function send(msg) {
-  const transaction = tx();
-  msg.transaction = transaction;
-  state.ws.send(JSON.stringify(msg));
-  return new Promise((resolve, reject) => state.pending.set(transaction, { resolve, reject }));
-}
-
-function onJanus(msg) {
-  const waiter = msg.transaction && state.pending.get(msg.transaction);
-  if (msg.janus === 'ack' && waiter) return; // the event with this transaction follows
-  if (waiter) {
-    state.pending.delete(msg.transaction);
-    if (msg.janus === 'error') waiter.reject(new Error(`${msg.error.code} ${msg.error.reason}`));
-    else waiter.resolve(msg);
-    return;
-  }
-  if (msg.janus === 'hangup') status(`Hung up: ${msg.reason}`, true);
-}
-
-function connect() {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://${location.hostname || 'localhost'}:8188/`, 'janus-protocol');
-    ws.onopen = () => resolve(ws);
-    ws.onerror = () => reject(new Error('the server is unreachable (WebSocket on port 8188)'));
-    ws.onmessage = (e) => onJanus(JSON.parse(e.data));
-    ws.onclose = () => { if (state.session) status('Disconnected from the server.', true); };
-  });
-}
 
 // ---- the data channel protocol ----
 
@@ -124,36 +98,28 @@ function onData(raw) {
 // ---- Janus API: setup/ack ----
 
 async function setup() {
-  state.ws = await connect();
-  state.session = (await send({ janus: 'create' })).data.id;
-  state.keepalive = setInterval(() => send({ janus: 'keepalive', session_id: state.session }).catch(() => {}), 25000);
-  state.handle = (await send({ janus: 'attach', session_id: state.session, plugin: 'janus.plugin.textroom' })).data.id;
-  const ev = await send({ janus: 'message', session_id: state.session, handle_id: state.handle,
-                          body: { request: 'setup' } });
-  if (!ev.jsep) throw new Error(ev.plugindata?.data?.error || 'no offer from the plugin');
-  const pc = new RTCPeerConnection();
-  state.pc = pc;
-  await pc.setRemoteDescription(ev.jsep);
+  state.peer?.close();
+  if (state.janus) await state.janus.destroy().catch(() => {});
+  try {
+    state.janus = await Janus.connect(params.get('server') || undefined);
+  } catch (e) {
+    if (e instanceof JanusError && e.code === 'unreachable') throw new Error(`${e.message}. Is Switchyard running?`);
+    throw e;
+  }
+  state.session = state.janus.sessionId;
+  state.janus.onclose = (reason) => { left(`Disconnected: ${reason}.`, true); state.dc = null; };
+  state.handle = await state.janus.attach('janus.plugin.textroom');
+  state.handle.onhangup = (reason) => status(`Hung up: ${reason}`, true);
+  const { jsep } = await state.handle.send({ request: 'setup' });
+  if (!jsep) throw new Error('no offer from the plugin');
+  state.peer = new Peer(state.handle);
+  state.pc = state.peer.pc;
   // The server opens no channel: we open ours (its first channel is where replies go).
-  const dc = pc.createDataChannel('JanusDataChannel', { ordered: true });
+  const dc = state.pc.createDataChannel('JanusDataChannel', { ordered: true });
   state.dc = dc;
   dc.onmessage = (e) => onData(e.data);
-  const opened = new Promise((resolve, reject) => {
-    dc.onopen = resolve;
-    setTimeout(() => reject(new Error('the data channel did not open')), 15000);
-  });
-  await pc.setLocalDescription(await pc.createAnswer());
-  // Half trickle: wait for our candidates, then send the complete answer.
-  await new Promise((r) => {
-    if (pc.iceGatheringState === 'complete') return r();
-    pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r();
-    setTimeout(r, 2000);
-  });
-  const ack = await send({ janus: 'message', session_id: state.session, handle_id: state.handle,
-                           body: { request: 'ack' }, jsep: { type: 'answer', sdp: pc.localDescription.sdp } });
-  const data = ack.plugindata?.data || {};
-  if (data.error) throw new Error(`${data.error_code} ${data.error}`);
-  await opened;
+  await state.peer.answer(jsep, { request: 'ack' });
+  await channelOpen(dc);
 }
 
 async function join() {
@@ -186,12 +152,12 @@ async function join() {
   }
 }
 
-function left(why) {
+function left(why, error = false) {
   state.joined = false;
   state.room = 0;
   for (const id of ['text', 'send', 'leave']) $(id).disabled = true;
   $('join').disabled = false;
-  status(why);
+  status(why, error);
 }
 
 async function leave() {
@@ -216,6 +182,3 @@ $('form').onsubmit = async (e) => {
 };
 $('join').onclick = join;
 $('leave').onclick = leave;
-window.addEventListener('beforeunload', () => {
-  if (state.session) state.ws?.send(JSON.stringify({ janus: 'destroy', session_id: state.session, transaction: tx() }));
-});

@@ -1,14 +1,17 @@
 // VideoRoom page: publish the camera and microphone to a room of janus.plugin.videoroom and
-// subscribe to every other publisher (one subscription, i.e. one handle and one peer
-// connection, per remote publisher). Uses the shared client library switchyard.js.
+// receive every other publisher through ONE multistream subscription (one subscriber handle
+// and one peer connection for the whole room, as Janus's multistream demo does): joined with
+// the publishers present, then "subscribe"/"unsubscribe" as publishers come and go; every
+// offer the plugin sends ("attached", "updated", autoupdate) is answered by switchyard.js's
+// Subscription, and the tracks are sorted into tiles by the feed each mid carries.
 //
 // The camera is published with three simulcast layers (rids h/m/l, high to low; ?simulcast=0
-// publishes one); each remote tile has a quality picker (configure {streams:[{mid, substream}]}),
-// a stats overlay (resolution, fps, bitrate, refreshed each second) and a talking outline
-// (videoroom "talking"/"stopped-talking" events, rooms with audiolevel_event = true).
-// "Stop video" stops sending (replaceTrack(null)), not just black frames.
+// publishes one); each remote tile has a quality picker (configure {streams:[{mid, substream}]}
+// with the subscription's mid of that feed's video), a stats overlay (resolution, fps, bitrate,
+// refreshed each second) and a talking outline (videoroom "talking"/"stopped-talking" events,
+// rooms with audiolevel_event = true). "Stop video" stops sending (replaceTrack(null)).
 // URL parameters: name, room, server (ws(s):// or http(s)://…/janus for long polls), simulcast.
-import { Janus, JanusError, localDescription } from './switchyard.js';
+import { Janus, JanusError, publish, Subscription } from './switchyard.js';
 
 const PLUGIN = 'janus.plugin.videoroom';
 const $ = (id) => document.getElementById(id);
@@ -25,12 +28,15 @@ const state = {
   janus: null,
   pub: null,         // publisher handle
   pc: null,          // publisher peer connection
+  peer: null,        // its switchyard.js Peer
+  sub: null,         // the one multistream Subscription (null until someone else publishes)
+  subOps: Promise.resolve(),  // subscription changes, one at a time
   stream: null,      // local camera + microphone
   room: 0,
   id: 0,
   privateId: 0,
   display: '',
-  feeds: new Map(),  // publisher id -> { id, display, handle, pc, tile, video, stream, stats, ... }
+  feeds: new Map(),  // publisher id -> { id, display, tile, video, stream, videoMid, stats, ... }
   talking: new Set(),  // publisher ids currently talking
   talkingEvents: 0,  // talking events received so far
   statsTimer: 0,
@@ -67,24 +73,32 @@ function setMutedBadge(fig, text) {
   badge.textContent = text;
 }
 
-// ---- subscriptions -----------------------------------------------------------------------
+// ---- the subscription ---------------------------------------------------------------------
 
-async function answerOffer(feed, offer) {
-  await feed.pc.setRemoteDescription(offer);
-  const answer = await localDescription(feed.pc, 'answer');
-  await feed.handle.send({ request: 'start' }, answer);
+/* Runs fn after the subscription changes queued before it (failures do not stop the queue). */
+function subOp(fn) {
+  const run = state.subOps.then(fn);
+  state.subOps = run.catch((e) => console.warn('subscription change failed', e));
+  return run;
 }
 
-async function subscribe(pub) {
-  if (pub.id === state.id || state.feeds.has(pub.id) || pub.dummy) return;
+/* A tile for a publisher, then a subscription to its streams. */
+function addFeeds(pubs) {
+  const ids = [];
+  for (const pub of pubs) {
+    if (pub.id === state.id || state.feeds.has(pub.id) || pub.dummy) continue;
+    addTile(pub);
+    ids.push(pub.id);
+  }
+  if (ids.length) subOp(() => subscribeFeeds(ids));
+}
+
+function addTile(pub) {
   const display = pub.display || `Participant ${pub.id}`;
-  const feed = { id: pub.id, display, handle: null, pc: null, stream: new MediaStream() };
+  const feed = { id: pub.id, display, stream: new MediaStream(), videoMid: null, substream: null };
   state.feeds.set(pub.id, feed);
   const { fig, video, stats } = makeTile(display);
-  feed.tile = fig;
-  feed.video = video;
-  feed.statsEl = stats;
-  feed.substream = null;
+  Object.assign(feed, { tile: fig, video, statsEl: stats });
   const picker = document.createElement('select');
   picker.className = 'quality';
   picker.title = 'quality received (simulcast layer)';
@@ -96,60 +110,100 @@ async function subscribe(pub) {
   if (state.talking.has(pub.id)) fig.classList.add('talking');
   fig.dataset.feed = String(pub.id);
   video.srcObject = feed.stream;
+}
+
+async function subscribeFeeds(ids) {
+  ids = ids.filter((id) => state.feeds.has(id));
+  if (!ids.length || !state.janus || state.leaving) return;
+  const streams = ids.map((feed) => ({ feed }));
   try {
-    feed.handle = await state.janus.attach(PLUGIN);
-    if (!state.feeds.has(pub.id)) { await feed.handle.detach(); return; }
-    feed.pc = new RTCPeerConnection();
-    feed.pc.ontrack = (e) => {
-      feed.stream.addTrack(e.track);
-      e.track.onended = () => feed.stream.removeTrack(e.track);
-    };
-    // Renegotiations offered by the plugin (e.g. "updated" after a change of the feed).
-    feed.handle.onevent = (data, jsep) => {
-      if (typeof data.substream === 'number') {
+    if (!state.sub) {
+      const sub = await Subscription.join(state.janus, { room: state.room, private_id: state.privateId, streams });
+      if (state.leaving || !state.janus) { await sub.close(); return; }
+      state.sub = sub;
+      sub.onupdate = syncTracks;
+      sub.onevent = onSubEvent;
+      sub.handle.onhangup = (reason) => {
+        if (state.sub === sub && !state.leaving) status(`Receiving stopped: ${reason}`, true);
+      };
+    } else {
+      await state.sub.request({ request: 'subscribe', streams });
+    }
+    syncTracks();
+  } catch (e) {
+    if (state.leaving) return;
+    if (ids.length > 1) {
+      // One of them may have left meanwhile: take them one by one.
+      for (const id of ids) await subscribeFeeds([id]);
+      return;
+    }
+    if (state.sub && /too many streams/i.test(e.message)) {
+      // The subscription ran out of m-lines: start a fresh one with everybody.
+      await resubscribeAll();
+      return;
+    }
+    const feed = state.feeds.get(ids[0]);
+    console.warn(`subscription to ${feed?.display} failed`, e);
+    if (feed) status(`Could not receive ${feed.display}: ${e.message}`, true);
+    removeTile(ids[0]);
+  }
+}
+
+async function resubscribeAll() {
+  state.rebuilds = (state.rebuilds || 0) + 1;
+  const old = state.sub;
+  state.sub = null;
+  await old?.close().catch(() => {});
+  await subscribeFeeds([...state.feeds.keys()]);
+}
+
+/* Puts each received track in the stream of the tile of the feed its mid carries. */
+function syncTracks() {
+  const tracks = state.sub ? state.sub.tracks() : [];
+  for (const feed of state.feeds.values()) {
+    const mine = tracks.filter((t) => t.info.feed_id === feed.id);
+    for (const t of feed.stream.getTracks()) {
+      if (!mine.some((m) => m.track === t)) feed.stream.removeTrack(t);
+    }
+    for (const m of mine) if (!feed.stream.getTracks().includes(m.track)) feed.stream.addTrack(m.track);
+    feed.videoMid = mine.find((m) => m.info.type === 'video')?.mid ?? null;
+  }
+}
+
+function onSubEvent(data) {
+  if (typeof data.substream === 'number' && data.mid !== undefined) {
+    for (const feed of state.feeds.values()) {
+      if (feed.videoMid === String(data.mid)) {
         feed.substream = data.substream;
         feed.tile.dataset.substream = String(data.substream);
       }
-      if (jsep?.type === 'offer' && feed.pc) {
-        answerOffer(feed, jsep).catch((e) => console.warn('renegotiation failed', e));
-      }
-    };
-    feed.handle.onhangup = () => { if (state.feeds.get(pub.id) === feed) removeFeed(pub.id); };
-    const { jsep } = await feed.handle.send({
-      request: 'join', ptype: 'subscriber', room: state.room, private_id: state.privateId,
-      streams: [{ feed: pub.id }],
-    });
-    if (!jsep) throw new Error('no offer from the server');
-    if (!state.feeds.has(pub.id)) return;
-    await answerOffer(feed, jsep);
-  } catch (e) {
-    console.warn(`subscription to ${display} failed`, e);
-    if (state.feeds.get(pub.id) === feed && !state.leaving) {
-      status(`Could not receive ${display}: ${e.message}`, true);
-      removeFeed(pub.id);
     }
   }
 }
 
-function videoMid(feed) {
-  return feed.pc?.getTransceivers().find((t) => t.receiver.track?.kind === 'video')?.mid ?? null;
-}
-
 /* Simulcast layer received on a tile: 2 high, 1 medium, 0 low. */
 async function setQuality(feed, substream) {
-  const mid = videoMid(feed);
-  if (mid === null || !feed.handle) throw new Error('no video yet');
+  if (feed.videoMid === null || !state.sub) throw new Error('no video yet');
   if (feed.picker) feed.picker.value = String(substream);
-  await feed.handle.send({ request: 'configure', streams: [{ mid, substream }] });
+  await state.sub.request({ request: 'configure', streams: [{ mid: feed.videoMid, substream }] });
 }
 
-function removeFeed(id) {
+function removeTile(id) {
   const feed = state.feeds.get(id);
-  if (!feed) return;
+  if (!feed) return false;
   state.feeds.delete(id);
   feed.tile.remove();
-  feed.pc?.close();
-  feed.handle?.detach();
+  return true;
+}
+
+/* A publisher left or stopped publishing: drop its tile and its streams. */
+function removeFeed(id) {
+  if (!removeTile(id)) return;
+  subOp(async () => {
+    if (state.sub && !state.leaving) {
+      await state.sub.request({ request: 'unsubscribe', streams: [{ feed: id }] }).catch(() => {});
+    }
+  });
 }
 
 // ---- publisher -----------------------------------------------------------------------------
@@ -166,7 +220,7 @@ function onRoomEvent(data) {
     setTalking(data.id, data.videoroom === 'talking');
     return;
   }
-  if (Array.isArray(data.publishers)) data.publishers.forEach((p) => subscribe(p));
+  if (Array.isArray(data.publishers)) addFeeds(data.publishers);
   const gone = typeof data.unpublished === 'number' ? data.unpublished
     : typeof data.leaving === 'number' ? data.leaving
       : typeof data.kicked === 'number' ? data.kicked : 0;
@@ -234,27 +288,14 @@ async function join() {
     const { data } = await state.pub.send({ request: 'join', ptype: 'publisher', room: state.room, display });
     state.id = data.id;
     state.privateId = data.private_id;
-    (data.publishers || []).forEach((p) => subscribe(p));
+    addFeeds(data.publishers || []);
 
     status('Publishing…');
-    state.pc = new RTCPeerConnection();
-    for (const track of state.stream.getTracks()) {
-      if (track.kind === 'video' && SIMULCAST) {
-        // Three layers, listed high to low (Janus's default rid order).
-        state.videoSender = state.pc.addTransceiver(track, { direction: 'sendonly', streams: [state.stream], sendEncodings: [
-          { rid: 'h', maxBitrate: 1200000 },
-          { rid: 'm', maxBitrate: 400000, scaleResolutionDownBy: 2 },
-          { rid: 'l', maxBitrate: 150000, scaleResolutionDownBy: 4 },
-        ] }).sender;
-      } else {
-        const { sender } = state.pc.addTransceiver(track, { direction: 'sendonly', streams: [state.stream] });
-        if (track.kind === 'video') state.videoSender = sender;
-      }
-    }
-    const offer = await localDescription(state.pc, 'offer');
-    const { jsep } = await state.pub.send({ request: 'publish', display }, offer);
-    if (!jsep) throw new Error('no answer from the server');
-    await state.pc.setRemoteDescription(jsep);
+    // Three simulcast layers unless ?simulcast=0; trickle ICE both ways (switchyard.js Peer).
+    const published = await publish(state.pub, state.stream, { simulcast: SIMULCAST, body: { request: 'publish', display } });
+    state.peer = published.peer;
+    state.pc = published.peer.pc;
+    state.videoSender = published.senders.video || null;
     if (!/publishing/.test($('status').textContent)) status(`In room ${state.room} as ${display}: connecting media…`);
     $('leave').disabled = false;
     $('mute-audio').disabled = false;
@@ -275,7 +316,7 @@ async function join() {
 // ---- stats overlay ----------------------------------------------------------------------
 
 async function videoStats(feed) {
-  const receiver = feed.pc?.getReceivers().find((r) => r.track?.kind === 'video');
+  const receiver = feed.videoMid !== null ? state.sub?.receiver(feed.videoMid) : null;
   let s = null;
   if (receiver) {
     (await receiver.getStats()).forEach((x) => {
@@ -307,8 +348,12 @@ function cleanup() {
   clearInterval(state.statsTimer);
   state.statsTimer = 0;
   state.talking.clear();
-  for (const id of [...state.feeds.keys()]) removeFeed(id);
-  state.pc?.close();
+  for (const id of [...state.feeds.keys()]) removeTile(id);
+  state.sub?.close().catch(() => {});
+  state.sub = null;
+  state.subOps = Promise.resolve();
+  state.peer?.close();
+  state.peer = null;
   state.pc = null;
   state.videoSender = null;
   state.stream?.getTracks().forEach((t) => t.stop());
@@ -375,6 +420,21 @@ window.syRoom = {
     const feed = state.feeds.get(id);
     if (!feed) return Promise.reject(new Error(`no tile for ${id}`));
     return setQuality(feed, substream);
+  },
+  /* Drops the streams of publisher id from the subscription and subscribes to them again. */
+  resubscribe(id) {
+    return subOp(async () => {
+      await state.sub.request({ request: 'unsubscribe', streams: [{ feed: id }] });
+      syncTracks();
+      await subscribeFeeds([id]);
+    });
+  },
+  /* What this page receives through: {handles, subscription, tracks: [{mid, kind, feed}]}. */
+  receiving() {
+    return {
+      handles: state.janus ? state.janus.handles.size : 0, subscription: !!state.sub,
+      tracks: (state.sub?.tracks() || []).map((t) => ({ mid: t.mid, kind: t.track.kind, feed: t.info.feed_id })),
+    };
   },
   simulcast: SIMULCAST,
 };
