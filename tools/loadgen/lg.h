@@ -29,6 +29,7 @@ typedef struct lg_opts {
     uint64_t bitrate;
     double decrypt_sample;
     bool faults;       /* the publisher sends one content gap, duplicate and corrupt payload */
+    int faults_armed;  /* set by main once every subscriber has media (atomic) */
     bool create_room;  /* create the room (else it must exist) */
     const char *room_secret;
     int room_publishers;
@@ -98,6 +99,7 @@ typedef struct lg_client {
     uint32_t frame_no;
     bool force_key;
     int fault_step;
+    uint32_t fault_base;
     int v_pt, a_pt;
     /* subscriber */
     int video_pts[8], n_video_pts;

@@ -460,20 +460,21 @@ static size_t rtp_header(uint8_t *p, bool marker, int pt, uint16_t seq, uint32_t
     return 12;
 }
 
-/* The counter of the next video packet, with the injected faults (--faults): after 200
- * packets one counter is skipped, after 300 one is repeated, after 400 a payload byte is
- * flipped. Returns whether to corrupt. */
+/* The counter of the next video packet, with the faults of --faults injected once main
+ * arms them (every subscriber has media): one counter skipped, 50 packets later one
+ * counter repeated, 50 packets later one payload byte flipped. Returns whether to corrupt. */
 static bool next_counter(lg_client *c, uint32_t *ctr)
 {
     bool corrupt = false;
-    if (g_opts.faults) {
-        if (c->fault_step == 0 && c->v_ctr == 200) {
+    if (g_opts.faults && c->fault_step < 3 && LG_GET(g_opts.faults_armed)) {
+        if (c->fault_step == 0) {
             c->v_ctr++; /* gap */
+            c->fault_base = c->v_ctr;
             c->fault_step = 1;
-        } else if (c->fault_step == 1 && c->v_ctr == 300) {
+        } else if (c->fault_step == 1 && c->v_ctr == c->fault_base + 50) {
             c->v_ctr--; /* duplicate */
             c->fault_step = 2;
-        } else if (c->fault_step == 2 && c->v_ctr == 400) {
+        } else if (c->fault_step == 2 && c->v_ctr == c->fault_base + 100) {
             corrupt = true;
             c->fault_step = 3;
         }

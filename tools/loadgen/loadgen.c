@@ -348,6 +348,7 @@ static void add_subscribers(void)
 
 static void snapshot_start(void)
 {
+    LG_SET(g_opts.faults_armed, 1);
     m_start.t0 = lg_now_ns();
     sum(&m_start.t);
     if (pid) proc_read(pid, &m_start.srv);
