@@ -76,6 +76,7 @@ typedef struct lg_client {
     int n_feeds;
     bool decrypt;
     sy_worker *worker;
+    bool stop_posted; /* main only */
 
     /* Worker-owned. */
     uv_loop_t *loop;

@@ -878,5 +878,7 @@ void lg_client_start(lg_client *c)
 
 void lg_client_stop(lg_client *c)
 {
+    if (c->stop_posted) return;
+    c->stop_posted = true;
     if (sy_worker_post(c->worker, stop_task, c) != 0) __atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
 }
