@@ -67,7 +67,10 @@ static void send_json(lg_client *c, json_t *msg)
     snprintf(tx, sizeof tx, "%d-%d", c->id, ++c->txn);
     json_object_set_new(msg, "transaction", json_string(tx));
     if (c->session) json_object_set_new(msg, "session_id", json_integer((json_int_t)c->session));
-    if (c->handle) json_object_set_new(msg, "handle_id", json_integer((json_int_t)c->handle));
+    /* Only plugin messages go to the handle; keepalive and destroy are session requests. */
+    const char *kind = json_string_value(json_object_get(msg, "janus"));
+    if (c->handle && kind && !strcmp(kind, "message"))
+        json_object_set_new(msg, "handle_id", json_integer((json_int_t)c->handle));
     char *s = json_dumps(msg, JSON_COMPACT);
     json_decref(msg);
     if (!s || lg_ws_send(c->ws, s, strlen(s)) != 0) fail(c, "cannot send a request");
