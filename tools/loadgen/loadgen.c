@@ -579,8 +579,9 @@ static int report(void)
     totals all;
     sum(&all);
     int subs_total = all.subs;
+    /* At the end of the window: per-subscriber buffers (send history) fill as media flows. */
     double rss_per_sub = pid && m_end.valid && subs_total
-                             ? (double)(m_start.srv.rss_kb - rss_base.rss_kb) / (double)subs_total
+                             ? (double)(m_end.srv.rss_kb - rss_base.rss_kb) / (double)subs_total
                              : -1;
     double join_ms = join_median_ms();
     double cost_ns = pps_cpu > 0 ? 1e9 / pps_cpu : -1;
@@ -593,8 +594,9 @@ static int report(void)
     if (srv_cpu >= 0) {
         printf("server CPU                     %.2f s (%.0f%% of one core)\n", srv_cpu, secs ? 100 * srv_cpu / secs : 0);
         printf("forwarded packets / CPU-second %.0f  (%.2f us per packet)\n", pps_cpu, cost_ns / 1000);
-        printf("server RSS                     %ld kB (before subscribers %ld kB; %.1f kB per subscriber)\n",
-               m_start.srv.rss_kb, rss_base.rss_kb, rss_per_sub);
+        printf("server RSS                     %ld kB at the start of the window, %ld kB at its end "
+               "(before subscribers %ld kB; %.1f kB per subscriber at the end)\n",
+               m_start.srv.rss_kb, m_end.srv.rss_kb, rss_base.rss_kb, rss_per_sub);
     }
     printf("loss                           %.4f%% (%llu lost, %llu duplicates, %llu reordered)\n", loss,
            (unsigned long long)lost, (unsigned long long)(b->seq_dup - a->seq_dup),
@@ -657,7 +659,8 @@ static int report(void)
         json_object_set_new(r, "latency_p99_us", json_real(p99));
         json_object_set_new(r, "join_ms_median", json_real(join_ms));
         json_object_set_new(r, "rss_base_kb", json_integer(rss_base.rss_kb));
-        json_object_set_new(r, "rss_kb", json_integer(m_start.srv.rss_kb));
+        json_object_set_new(r, "rss_kb", json_integer(m_end.srv.rss_kb));
+        json_object_set_new(r, "rss_start_kb", json_integer(m_start.srv.rss_kb));
         json_object_set_new(r, "rss_per_sub_kb", json_real(rss_per_sub));
         json_object_set_new(r, "floor_ns", json_real(floor_ns));
         json_object_set_new(r, "floor_multiple", json_real(floor_ns > 0 && cost_ns > 0 ? cost_ns / floor_ns : -1));
