@@ -835,6 +835,12 @@ int main(int argc, char **argv)
         pid = find_pid(o.server_name);
         if (!pid) fprintf(stderr, "loadgen: no process named %s; server not measured\n", o.server_name);
     }
+    /* Two descriptors per client (WebSocket, ICE socket): lift the soft limit to the hard one. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     sy_log_set_level(2);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, on_signal);
