@@ -85,6 +85,35 @@ static int proc_read(int pid, proc_sample *s)
     return 0;
 }
 
+/* The kernel's UDP counters of this network namespace (/proc/net/snmp): datagrams dropped
+ * because a receiver's buffer was full (someone did not read fast enough) or a send buffer
+ * was. Meaningful when loadgen and the server share a private namespace (tools/bench). */
+typedef struct udp_snmp {
+    unsigned long long rcvbuf_errors, sndbuf_errors, in_errors;
+} udp_snmp;
+
+static void udp_snmp_read(udp_snmp *u)
+{
+    memset(u, 0, sizeof *u);
+    FILE *f = fopen("/proc/net/snmp", "r");
+    if (!f) return;
+    char head[512], vals[512];
+    while (fgets(head, sizeof head, f)) {
+        if (strncmp(head, "Udp:", 4) != 0 || !fgets(vals, sizeof vals, f)) continue;
+        char *hs, *vs, *h = strtok_r(head + 4, " \n", &hs), *v = strtok_r(vals + 4, " \n", &vs);
+        while (h && v) {
+            unsigned long long n = strtoull(v, NULL, 10);
+            if (!strcmp(h, "RcvbufErrors")) u->rcvbuf_errors = n;
+            else if (!strcmp(h, "SndbufErrors")) u->sndbuf_errors = n;
+            else if (!strcmp(h, "InErrors")) u->in_errors = n;
+            h = strtok_r(NULL, " \n", &hs);
+            v = strtok_r(NULL, " \n", &vs);
+        }
+        break;
+    }
+    fclose(f);
+}
+
 static double self_cpu(void)
 {
     struct rusage ru;
@@ -303,12 +332,14 @@ static struct {
     totals t;
     proc_sample srv;
     double self;
+    udp_snmp udp;
 } m_start, m_prev;
 static struct {
     bool valid;
     totals t;
     proc_sample srv;
     double self, secs;
+    udp_snmp udp;
 } m_end;
 static proc_sample rss_base;
 static int pid;
@@ -360,6 +391,7 @@ static void snapshot_start(void)
     sum(&m_start.t);
     if (pid) proc_read(pid, &m_start.srv);
     m_start.self = self_cpu();
+    udp_snmp_read(&m_start.udp);
     m_prev = m_start;
 }
 
@@ -408,6 +440,7 @@ static void snapshot_end(void)
     sum(&m_end.t);
     if (pid) proc_read(pid, &m_end.srv);
     m_end.self = self_cpu();
+    udp_snmp_read(&m_end.udp);
     m_end.secs = (double)(lg_now_ns() - m_start.t0) / 1e9;
     m_end.valid = true;
 }
@@ -496,6 +529,7 @@ static void on_tick(uv_timer_t *t)
                 sum(&m_prev.t);
                 if (pid) proc_read(pid, &m_prev.srv);
                 m_prev.self = self_cpu();
+                udp_snmp_read(&m_prev.udp);
                 m_start = m_prev;
             }
             phase = PH_MEASURE;
@@ -606,6 +640,10 @@ static int report(void)
            (unsigned long long)all.decrypted, (unsigned long long)all.ctr_lost,
            (unsigned long long)all.ctr_dup, (unsigned long long)all.payload_bad,
            (unsigned long long)all.auth_fail);
+    unsigned long long rcvbuf = m_end.valid ? m_end.udp.rcvbuf_errors - m_start.udp.rcvbuf_errors : 0;
+    unsigned long long sndbuf = m_end.valid ? m_end.udp.sndbuf_errors - m_start.udp.sndbuf_errors : 0;
+    printf("kernel UDP drops (namespace)   %llu receive-buffer full, %llu send-buffer full\n", rcvbuf,
+           sndbuf);
     printf("latency p50 / p99              %.0f / %.0f us\n", p50, p99);
     printf("join (attach to first packet)  %.1f ms median\n", join_ms);
     printf("loadgen's own CPU              %.2f s\n", own_cpu);
@@ -655,6 +693,8 @@ static int report(void)
             (json_int_t)all.payload_bad, "auth_fail", (json_int_t)all.auth_fail, "decrypted",
             (json_int_t)all.decrypted, "nacks_sent", (json_int_t)all.nacks, "plis_received",
             (json_int_t)all.plis_received));
+        json_object_set_new(r, "udp_rcvbuf_errors", json_integer((json_int_t)rcvbuf));
+        json_object_set_new(r, "udp_sndbuf_errors", json_integer((json_int_t)sndbuf));
         json_object_set_new(r, "latency_p50_us", json_real(p50));
         json_object_set_new(r, "latency_p99_us", json_real(p99));
         json_object_set_new(r, "join_ms_median", json_real(join_ms));
