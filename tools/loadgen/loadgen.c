@@ -555,13 +555,17 @@ static void on_tick(uv_timer_t *t)
             uint64_t dl = tt.seq_lost > m_start.t.seq_lost ? tt.seq_lost - m_start.t.seq_lost : 0;
             double loss = drx + dl ? 100.0 * (double)dl / (double)(drx + dl) : 100;
             int subs = tt.subs - tt.failed;
-            if (!o.quiet) printf("ramp: %d subscribers, loss %.3f%%\n", subs, loss);
-            if (loss <= o.ramp_loss && tt.failed == 0) {
+            printf("ramp: %d subscribers, loss %.3f%%, %d failed\n", subs, loss, tt.failed);
+            fflush(stdout);
+            /* A step counts if its loss is under the threshold and (almost) every client
+             * negotiated: one ICE timeout in a hundred on a loaded machine is not capacity. */
+            bool few_failed = tt.failed * 100 <= tt.subs;
+            if (loss <= o.ramp_loss && few_failed) {
                 best_ramp_subs = subs;
                 best_ramp_pps = (double)drx / in_phase;
             }
             snapshot_end();
-            if (loss > o.ramp_loss || tt.failed || tt.subs + o.ramp_step > o.subs) {
+            if (loss > o.ramp_loss || !few_failed || tt.subs + o.ramp_step > o.subs) {
                 phase = PH_STOP;
             } else {
                 add_subscribers();
