@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,64 @@ static void sy_tr_sweep_cb(uv_timer_t *t)
     sy_ws_sweep(now);
     sy_http_sweep(now);
     sy_lp_sweep(now);
+}
+
+/* ---- TLS certificate reload ---- */
+
+void sy_tr_tls_ctx_created(void *ssl_ctx)
+{
+    if (!ssl_ctx) return;
+    for (size_t i = 0; i < sy_tr.n_tls_ctx; i++)
+        if (sy_tr.tls_ctx[i] == ssl_ctx) return;
+    if (sy_tr.n_tls_ctx < SY_TR_MAX_TLS_CTX) sy_tr.tls_ctx[sy_tr.n_tls_ctx++] = ssl_ctx;
+}
+
+int sy_transports_reload_certs(void)
+{
+    const sy_config *cfg = sy_tr.cfg;
+    if (!sy_tr.running || sy_tr.n_tls_ctx == 0) {
+        SY_INFO("transports: no wss/https listener; no certificate to reload");
+        return 0;
+    }
+    /* Load and check the pair in a scratch context first, so that a half-written or
+     * mismatched file leaves the listeners as they were. */
+    SSL_CTX *probe = SSL_CTX_new(TLS_server_method());
+    if (!probe) return -1;
+    if (cfg->cert_pwd && cfg->cert_pwd[0])
+        SSL_CTX_set_default_passwd_cb_userdata(probe, cfg->cert_pwd);
+    int ok = SSL_CTX_use_certificate_chain_file(probe, cfg->cert_pem) == 1 &&
+             SSL_CTX_use_PrivateKey_file(probe, cfg->cert_key, SSL_FILETYPE_PEM) == 1 &&
+             SSL_CTX_check_private_key(probe) == 1;
+    if (!ok) {
+        char buf[256];
+        ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
+        ERR_clear_error();
+        SY_ERROR("transports: SIGHUP: cannot load %s / %s (%s); keeping the current certificate",
+                 cfg->cert_pem, cfg->cert_key, buf);
+        SSL_CTX_free(probe);
+        return -1;
+    }
+    X509 *cert = SSL_CTX_get0_certificate(probe);
+    EVP_PKEY *key = SSL_CTX_get0_privatekey(probe);
+    STACK_OF(X509) *chain = NULL;
+    SSL_CTX_get0_chain_certs(probe, &chain);
+    int failed = 0;
+    for (size_t i = 0; i < sy_tr.n_tls_ctx; i++) {
+        SSL_CTX *ctx = sy_tr.tls_ctx[i];
+        if (SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
+            SSL_CTX_set1_chain(ctx, chain) != 1 || SSL_CTX_check_private_key(ctx) != 1)
+            failed++;
+    }
+    ERR_clear_error();
+    SSL_CTX_free(probe);
+    if (failed) {
+        SY_ERROR("transports: SIGHUP: %d of %zu TLS listeners did not take the new certificate",
+                 failed, sy_tr.n_tls_ctx);
+        return -1;
+    }
+    SY_INFO("transports: SIGHUP: reloaded %s into %zu TLS listener%s", cfg->cert_pem,
+            sy_tr.n_tls_ctx, sy_tr.n_tls_ctx == 1 ? "" : "s");
+    return 0;
 }
 
 /* ---- listeners ---- */
