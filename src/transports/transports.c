@@ -33,6 +33,15 @@
 #define SY_TR_WS_IDLE_MIN 60
 #endif
 
+/* Header tables (connections sending headers plus parked long polls) and the time a
+ * connection may take to send complete headers. */
+#ifndef SY_TR_HEADER_POOL
+#define SY_TR_HEADER_POOL 4096
+#endif
+#ifndef SY_TR_HEADER_TIMEOUT
+#define SY_TR_HEADER_TIMEOUT 10
+#endif
+
 sy_tr_state sy_tr;
 
 /* TLS for wss/https: TLS 1.2+ with ECDHE and AEAD suites only (security.md section 4). */
@@ -303,7 +312,15 @@ static int sy_tr_add_vhost(const char *name, const sy_listener *l, bool tls,
      * trips; bodies are bounded by our sweep (http.c). */
     info.keepalive_timeout = sy_tr.http_idle_timeout;
     info.timeout_secs = (unsigned int)sy_tr.http_idle_timeout;
-    info.timeout_secs_ah_idle = (unsigned int)sy_tr.http_idle_timeout;
+    /* A connection holds one of the context's header tables from accept until its
+     * headers are complete; while every table is taken, new clients queue behind the
+     * holders. So a connection that sends no complete headers gets only
+     * SY_TR_HEADER_TIMEOUT seconds (or idle_timeout if shorter), not idle_timeout: a
+     * few thousand silent sockets cannot lock everyone out for minutes (security.md
+     * row 23; test_churn.py test_ten_thousand_idle_connections). */
+    info.timeout_secs_ah_idle = (unsigned int)(sy_tr.http_idle_timeout < SY_TR_HEADER_TIMEOUT
+                                                   ? sy_tr.http_idle_timeout
+                                                   : SY_TR_HEADER_TIMEOUT);
     info.alpn = "http/1.1"; /* Janus's REST API is HTTP/1.1; no h2 */
     info.server_string = "Switchyard";
     if (tls) {
@@ -379,8 +396,9 @@ int sy_transports_start(uv_loop_t *loop, const sy_config *cfg)
     info.alpn = "http/1.1";
     /* janus.js long-poll URLs carry rid, maxev and maybe a token. */
     info.max_http_header_data = 4096;
-    /* Every parked long poll holds a header table. */
-    info.max_http_header_pool = 1024;
+    /* Every parked long poll and every connection still sending its headers holds a
+     * header table (about 5 KB each when in use); see timeout_secs_ah_idle. */
+    info.max_http_header_pool = SY_TR_HEADER_POOL;
     info.timeout_secs = (unsigned int)sy_tr.http_idle_timeout;
     info.pt_serv_buf_size = 16384;
     sy_tr.ctx = lws_create_context(&info);
