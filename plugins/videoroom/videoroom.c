@@ -627,10 +627,11 @@ static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_p
         snprintf(st->fmtp, sizeof(st->fmtp), "%s", ps->fmtp);
         st->send = !(v = json_object_get(item, "send")) || json_is_true(v);
         st->simulcast = ps->simulcast;
-        st->substream = (v = json_object_get(item, "substream")) ? (int)json_integer_value(v) : 2;
-        st->temporal = (v = json_object_get(item, "temporal")) ? (int)json_integer_value(v) : 2;
-        if (st->substream > 2) st->substream = 2;
-        if (st->temporal > 2) st->temporal = 2;
+        /* Clamped before narrowing: 2^31 must not become a negative layer. */
+        v = json_object_get(item, "substream");
+        st->substream = v && json_integer_value(v) < 2 ? (int)json_integer_value(v) : 2;
+        v = json_object_get(item, "temporal");
+        st->temporal = v && json_integer_value(v) < 2 ? (int)json_integer_value(v) : 2;
         src[sub->n_streams] = ps;
         owners[sub->n_streams] = p;
         sub->n_streams++;

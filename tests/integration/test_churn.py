@@ -61,7 +61,8 @@ def rss_kb(srv):
 
 
 async def counts(srv):
-    """(sessions, handles) from the admin API."""
+    """(sessions, handles, handle objects alive) from the admin API. A peer connection
+    holds its handle object until the PC is freed, so the third value covers PCs."""
     r = await srv.admin({"janus": "list_sessions"})
     assert r.get("janus") == "success", r
     handles = 0
@@ -69,7 +70,8 @@ async def counts(srv):
         h = await srv.admin({"janus": "list_handles"}, path=f"/{s}")
         if h.get("janus") == "success":
             handles += len(h["handles"])
-    return len(r["sessions"]), handles
+    st = await srv.admin({"janus": "get_status"})
+    return len(r["sessions"]), handles, st["status"]["handles_alive"]
 
 
 async def participants(c, s, h):
@@ -86,7 +88,8 @@ async def wait_baseline(srv, base, what="", timeout=30.0):
         if now == base:
             return now
         if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: (sessions, handles, fds) = {now}, baseline {base}")
+            raise AssertionError(f"{what}: (sessions, handles, handle objects, fds) = {now}, "
+                                 f"baseline {base}")
         await asyncio.sleep(0.2)
 
 
@@ -244,7 +247,7 @@ async def test_join_leave_churn():
                 await SRV.admin({"janus": "destroy_session"}, path=f"/{s}")
         await wait_baseline(SRV, base, "after dropped clients")
         assert await participants(obs, os_, oh) == base_parts
-        print(f"  RSS {rss0} kB before, {rss_kb(SRV)} kB after; fds back to {base[2]}")
+        print(f"  RSS {rss0} kB before, {rss_kb(SRV)} kB after; fds back to {base[3]}")
 
 
 @sy.timeout(300)
@@ -269,7 +272,8 @@ async def test_aiortc_publish_churn():
             await pc.setRemoteDescription(RTCSessionDescription(sdp=ev["jsep"]["sdp"], type="answer"))
             await c.event("webrtcup", timeout=20, sender=h)
             mid_fds = fds(SRV)
-            assert mid_fds > base[2], "a live peer connection holds no descriptor?"
+            assert mid_fds > base[3], "a live peer connection holds no descriptor?"
+            assert (await counts(SRV))[2] > base[2], "handles_alive did not count the publisher"
             if i % 3 == 0:
                 d, _ = await vr_call(c, s, h, {"request": "leave"})
                 await c.request({"janus": "destroy", "session_id": s})
@@ -455,6 +459,76 @@ async def test_descriptor_exhaustion():
         assert r.get("janus") == "pong", r
     print(f"  {len(socks)} of 1000 connections accepted by the kernel; idle CPU after: {cpu1 - cpu0} ticks/s")
     low.stop()
+
+
+# ---- row 20 (control side): teardown races while media flows ------------------------------
+
+@sy.timeout(300)
+async def test_teardown_races_with_media():
+    """An aiortc publisher and two aiortc subscribers with media flowing; then, at once,
+    the room is destroyed, a subscriber detaches, the publisher hangs up and another
+    subscriber's socket drops, in a different order each round. No crash, no sanitizer
+    report, and everything returns to baseline."""
+    SRV.start()
+    async with SRV.ws() as adm:
+        as_, ah = await adm.session_handle(plugin=VR)
+        base = (*(await counts(SRV)), fds(SRV))
+        for rnd in range(4):
+            c = SRV.ws()
+            await c.connect()
+            c2 = SRV.ws()
+            await c2.connect()
+            d, _ = await vr_call(adm, as_, ah, {"request": "create", "secret": "x"})
+            room = d["room"]
+            s, h = await c.session_handle(plugin=VR)
+            pc = RTCPeerConnection()
+            pc.addTrack(AudioStreamTrack())
+            pc.addTrack(CounterTrack())
+            await pc.setLocalDescription(await pc.createOffer())
+            d, ev = await vr_call(c, s, h, {"request": "joinandconfigure", "ptype": "publisher",
+                                            "room": room}, jsep={"type": "offer", "sdp": pc.localDescription.sdp})
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=ev["jsep"]["sdp"], type="answer"))
+            await c.event("webrtcup", timeout=20, sender=h)
+            feed = d["id"]
+            subs = []
+            for cc in (c, c2):
+                ss, hs = await cc.session_handle(plugin=VR)
+                d, ev = await vr_call(cc, ss, hs, {"request": "join", "ptype": "subscriber", "room": room,
+                                                   "streams": [{"feed": feed}]})
+                assert d.get("videoroom") == "attached", d
+                rpc = RTCPeerConnection()
+                got = asyncio.Event()
+                rpc.on("track", lambda t, got=got: got.set())
+                await rpc.setRemoteDescription(RTCSessionDescription(sdp=ev["jsep"]["sdp"], type="offer"))
+                await rpc.setLocalDescription(await rpc.createAnswer())
+                d, _ = await vr_call(cc, ss, hs, {"request": "start"},
+                                     jsep={"type": "answer", "sdp": rpc.localDescription.sdp})
+                assert d.get("started") == "ok", d
+                await cc.event("webrtcup", timeout=20, sender=hs)
+                subs.append((cc, ss, hs, rpc))
+            await asyncio.sleep(0.5)  # media flows
+            actions = [
+                lambda: adm.message(as_, ah, {"request": "destroy", "room": room, "secret": "x"}),
+                lambda: subs[0][0].request({"janus": "detach", "session_id": subs[0][1],
+                                            "handle_id": subs[0][2]}),
+                lambda: c.request({"janus": "hangup", "session_id": s, "handle_id": h}),
+                lambda: asyncio.sleep(0, c2.abort()),
+            ]
+            order = actions[rnd:] + actions[:rnd]
+            results = await asyncio.gather(*(a() for a in order), return_exceptions=True)
+            for r in results:
+                assert not isinstance(r, Exception) or isinstance(r, AssertionError), r
+            await c2.close()
+            r = await c.request({"janus": "destroy", "session_id": s})
+            r = await c.request({"janus": "destroy", "session_id": subs[0][1]})
+            await c.close()
+            await SRV.admin({"janus": "destroy_session"}, path=f"/{subs[1][1]}")
+            await pc.close()
+            for sub in subs:
+                await sub[3].close()
+            r = await adm.request({"janus": "ping"})
+            assert r.get("janus") == "pong", r
+        await wait_baseline(SRV, base, "after the teardown races")
 
 
 if __name__ == "__main__":

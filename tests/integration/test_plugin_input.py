@@ -406,5 +406,50 @@ async def test_echotest_wrong_types():
     cases.done("echotest")
 
 
+# ---- huge and out-of-range integers ------------------------------------------------------
+
+async def test_out_of_range_integers():
+    """Integers stored in narrower fields are refused, not wrapped (2^32 publishers must
+    not become 0); 64-bit IDs are looked up, not truncated; beyond int64 is invalid JSON."""
+    async with SRV.ws() as c:
+        s, h = await c.session_handle(plugin=VR)
+        for field, val in (("publishers", 2**32), ("publishers", 2**31), ("fir_freq", 2**40),
+                           ("publishers", 2**63 - 1)):
+            d, _ = await plugin_req(c, s, h, {"request": "create", "admin_key": ADMIN_KEY, field: val})
+            assert code_of(d) == 430, f"create {field}={val}: {d}"
+        d, _ = await plugin_req(c, s, h, {"request": "create", "admin_key": ADMIN_KEY, "secret": "z",
+                                          "publishers": 2**31 - 1, "bitrate": 2**62})
+        assert d.get("videoroom") == "created", d
+        room = d["room"]
+        for field in ("new_publishers", "new_fir_freq"):
+            d, _ = await plugin_req(c, s, h, {"request": "edit", "room": room, "secret": "z", field: 2**32})
+            assert code_of(d) == 430, f"edit {field}: {d}"
+        d, _ = await plugin_req(c, s, h, {"request": "exists", "room": 2**63 - 1})
+        assert d.get("exists") is False, d
+        d, _ = await plugin_req(c, s, h, {"request": "exists", "room": room + 2**60})
+        assert d.get("exists") is False, d
+        d, _ = await plugin_req(c, s, h, {"request": "join", "ptype": "subscriber", "room": room,
+                                          "streams": [{"feed": 2**63 - 1}]})
+        assert code_of(d) == 428, d
+        await c.send('{"janus":"message","transaction":"big","session_id":%d,"handle_id":%d,'
+                     '"body":{"request":"exists","room":18446744073709551616}}' % (s, h))
+        r = await c.wait(lambda m: m.get("transaction") == "big" or m.get("janus") == "error")
+        sy.check_error(r, 454)
+        d, _ = await plugin_req(c, s, h, {"request": "destroy", "room": room, "secret": "z"})
+        assert d.get("videoroom") == "destroyed", d
+        # TextRoom history and room IDs.
+        s2, h2 = await c.session_handle(plugin=TR)
+        d, _ = await plugin_req(c, s2, h2, {"request": "create", "admin_key": TR_ADMIN_KEY, "history": 2**40})
+        assert code_of(d) == 414, d
+        d, _ = await plugin_req(c, s2, h2, {"request": "exists", "room": 2**63 - 1})
+        assert d.get("exists") is False, d
+        # EchoTest layers and bitrate: clamped, accepted.
+        s3, h3 = await c.session_handle(plugin=ECHO)
+        d, _ = await plugin_req(c, s3, h3, {"substream": 2**31, "temporal": 2**32 + 1, "fallback": 2**40,
+                                            "bitrate": 2**62})
+        assert d.get("result") == "ok", d
+        await still_serving(c)
+
+
 if __name__ == "__main__":
     sy.run(globals())
