@@ -14,6 +14,7 @@
  * atomics.
  */
 #include <stdatomic.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -199,9 +200,14 @@ static sy_plugin_result echo_handle_message(sy_plugin_handle *h, const char *tr,
     json_t *v;
     if ((v = json_object_get(body, "audio"))) atomic_store(&s->audio, json_is_true(v));
     if ((v = json_object_get(body, "video"))) atomic_store(&s->video, json_is_true(v));
-    if ((v = json_object_get(body, "substream"))) atomic_store(&s->substream, (int)json_integer_value(v) > 2 ? 2 : (int)json_integer_value(v));
-    if ((v = json_object_get(body, "temporal"))) atomic_store(&s->temporal, (int)json_integer_value(v) > 2 ? 2 : (int)json_integer_value(v));
-    if ((v = json_object_get(body, "fallback"))) atomic_store(&s->fallback_us, (int)json_integer_value(v));
+    /* Clamped before narrowing to int (2^31 must not wrap negative). */
+    if ((v = json_object_get(body, "substream")))
+        atomic_store(&s->substream, json_integer_value(v) > 2 ? 2 : (int)json_integer_value(v));
+    if ((v = json_object_get(body, "temporal")))
+        atomic_store(&s->temporal, json_integer_value(v) > 2 ? 2 : (int)json_integer_value(v));
+    if ((v = json_object_get(body, "fallback")))
+        atomic_store(&s->fallback_us,
+                     json_integer_value(v) > INT_MAX ? INT_MAX : (int)json_integer_value(v));
     if ((v = json_object_get(body, "bitrate"))) {
         json_int_t b = json_integer_value(v);
         atomic_store(&s->bitrate, b > UINT32_MAX ? UINT32_MAX : (unsigned)b);

@@ -335,6 +335,15 @@ static tr_room *get_room(json_t *body, tr_err *e)
     return r;
 }
 
+/* Constant time for equal lengths (a secret's length is not hidden). */
+static bool secret_equal(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char d = la != lb;
+    for (size_t i = 0; i < la && i < lb; i++) d |= (unsigned char)(a[i] ^ b[i]);
+    return d == 0;
+}
+
 static bool check_secret(const char *expected, json_t *body, const char *field, tr_err *e)
 {
     if (!expected) return true;
@@ -343,7 +352,7 @@ static bool check_secret(const char *expected, json_t *body, const char *field, 
         fail(e, TR_ERROR_MISSING_ELEMENT, "Missing mandatory element (%s)", field);
         return false;
     }
-    if (strcmp(given, expected) != 0) {
+    if (!secret_equal(given, expected)) {
         fail(e, TR_ERROR_UNAUTHORIZED, "Unauthorized (wrong %s)", field);
         return false;
     }
@@ -636,9 +645,7 @@ static json_t *req_join(tr_session *s, json_t *body, json_t **after, tr_err *e)
     if (!check_fields(body, "room:u!,username:s!,display:s,pin:s,token:s,history:b", e)) return NULL;
     tr_room *r = get_room(body, e);
     if (!r) return NULL;
-    const char *pin = str_field(body, "pin");
-    if (r->pin && (!pin || strcmp(pin, r->pin) != 0))
-        return fail(e, TR_ERROR_UNAUTHORIZED, "Unauthorized (wrong pin)");
+    if (!check_secret(r->pin, body, "pin", e)) return NULL; /* missing 413, wrong 419 */
     if (!token_allowed(r, str_field(body, "token")))
         return fail(e, TR_ERROR_UNAUTHORIZED, "Unauthorized (not in the allowed list)");
     const char *username = str_field(body, "username");
@@ -778,7 +785,10 @@ static void dc_process(void *arg)
         dc_send_error(s, NULL, jt ? TR_ERROR_INVALID_ELEMENT : TR_ERROR_MISSING_ELEMENT,
                       jt ? "Invalid element (transaction should be a string)" : "Missing element (transaction)");
     } else if (!verb) {
-        dc_send_error(s, transaction, TR_ERROR_MISSING_ELEMENT, "Missing element (textroom)");
+        if (json_object_get(root, "textroom"))
+            dc_send_error(s, transaction, TR_ERROR_INVALID_ELEMENT, "Invalid element (textroom should be a string)");
+        else
+            dc_send_error(s, transaction, TR_ERROR_MISSING_ELEMENT, "Missing element (textroom)");
     } else {
         tr_err e = {0, ""};
         json_t *after = NULL;

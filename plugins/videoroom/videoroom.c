@@ -24,8 +24,12 @@ static json_t *vr_check_secret_(const char *secret, json_t *body, const char *fi
     if (!secret) return NULL;
     json_t *err = NULL;
     if (vr_check_field(body, field, JSON_STRING, true, &err) < 0) return err;
-    if (strcmp(secret, json_string_value(json_object_get(body, field))) != 0)
-        return vr_error(VR_ERROR_UNAUTHORIZED, "Unauthorized (wrong %s)", field);
+    /* Constant time for equal lengths. */
+    const char *given = json_string_value(json_object_get(body, field));
+    size_t ls = strlen(secret), lg = strlen(given);
+    unsigned char d = ls != lg;
+    for (size_t i = 0; i < ls && i < lg; i++) d |= (unsigned char)(secret[i] ^ given[i]);
+    if (d) return vr_error(VR_ERROR_UNAUTHORIZED, "Unauthorized (wrong %s)", field);
     return NULL;
 }
 
@@ -551,7 +555,8 @@ static json_t *configure_publisher(vr_participant *p, json_t *body)
     json_t *err = NULL;
     if (vr_check_field(body, "display", JSON_STRING, false, &err) < 0 ||
         vr_check_field(body, "bitrate", JSON_INTEGER, false, &err) < 0 ||
-        vr_check_field(body, "keyframe", JSON_TRUE, false, &err) < 0)
+        vr_check_field(body, "keyframe", JSON_TRUE, false, &err) < 0 ||
+        vr_check_field(body, "streams", JSON_ARRAY, false, &err) < 0)
         return err;
     if (json_is_true(json_object_get(body, "record")))
         return vr_error(VR_ERROR_UNKNOWN_ERROR, "Recording is not supported yet");
@@ -622,10 +627,11 @@ static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_p
         snprintf(st->fmtp, sizeof(st->fmtp), "%s", ps->fmtp);
         st->send = !(v = json_object_get(item, "send")) || json_is_true(v);
         st->simulcast = ps->simulcast;
-        st->substream = (v = json_object_get(item, "substream")) ? (int)json_integer_value(v) : 2;
-        st->temporal = (v = json_object_get(item, "temporal")) ? (int)json_integer_value(v) : 2;
-        if (st->substream > 2) st->substream = 2;
-        if (st->temporal > 2) st->temporal = 2;
+        /* Clamped before narrowing: 2^31 must not become a negative layer. */
+        v = json_object_get(item, "substream");
+        st->substream = v && json_integer_value(v) < 2 ? (int)json_integer_value(v) : 2;
+        v = json_object_get(item, "temporal");
+        st->temporal = v && json_integer_value(v) < 2 ? (int)json_integer_value(v) : 2;
         src[sub->n_streams] = ps;
         owners[sub->n_streams] = p;
         sub->n_streams++;
@@ -1018,6 +1024,9 @@ static json_t *handle_join(vr_session *s, json_t *body, json_t *jsep, bool and_c
     }
     if (!strcmp(ptype, "subscriber") || !strcmp(ptype, "listener")) {
         if (jsep) return vr_error(VR_ERROR_INVALID_SDP_TYPE, "Subscribers do not send offers");
+        /* A room's pin protects subscribing as much as publishing (Janus checks it
+         * for every join). */
+        if ((err = vr_check_secret_(r->pin, body, "pin"))) return err;
         return join_subscriber(s, r, body, jsep_out);
     }
     return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (ptype)");

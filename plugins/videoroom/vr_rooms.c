@@ -6,6 +6,7 @@
 #include <libconfig.h>
 
 #include "../common/jcfg.h"
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,6 +229,17 @@ static vr_room *room_from(json_t *body, json_t **err)
     return r;
 }
 
+/* A (type-checked) integer field stored in an int: refused above INT_MAX rather than
+ * wrapped (2^32 publishers must not become 0). NULL when fine. */
+static json_t *int_in_range(json_t *body, const char *field)
+{
+    json_t *v = json_object_get(body, field);
+    if (v && json_integer_value(v) > INT_MAX)
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (%s should be at most %d)", field,
+                        INT_MAX);
+    return NULL;
+}
+
 /* ---- requests ---- */
 
 static json_t *req_create(json_t *body)
@@ -248,6 +260,8 @@ static json_t *req_create(json_t *body)
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         if (vr_check_field(body, fields[i].name, fields[i].type, false, &err) < 0) return err;
     if (admin_key && (err = check_secret(admin_key, body, "admin_key"))) return err;
+    if ((err = int_in_range(body, "publishers")) || (err = int_in_range(body, "fir_freq")))
+        return err;
     if (json_is_true(json_object_get(body, "permanent")))
         return vr_error(VR_ERROR_UNKNOWN_ERROR, "Permanent rooms are not supported yet");
     if (json_is_true(json_object_get(body, "record")))
@@ -311,6 +325,8 @@ static json_t *req_edit(json_t *body)
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         if (vr_check_field(body, fields[i].name, fields[i].type, false, &err) < 0) return err;
     if ((err = check_secret(r->secret, body, "secret"))) return err;
+    if ((err = int_in_range(body, "new_publishers")) || (err = int_in_range(body, "new_fir_freq")))
+        return err;
     if (json_is_true(json_object_get(body, "permanent")))
         return vr_error(VR_ERROR_UNKNOWN_ERROR, "Permanent rooms are not supported yet");
     json_t *v;

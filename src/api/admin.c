@@ -70,6 +70,7 @@ static json_t *status(const char *tr)
     json_object_set_new(st, "accepting_new_sessions",
                         json_boolean(sy_api_config->accept_new_sessions));
     json_object_set_new(st, "sessions", json_integer((json_int_t)sy_session_count()));
+    json_object_set_new(st, "handles_alive", json_integer((json_int_t)sy_handles_alive()));
     json_t *r = success(0, tr);
     json_object_set_new(r, "status", st);
     return r;

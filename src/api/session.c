@@ -57,11 +57,19 @@ void sy_session_send(sy_session *s, json_t *msg)
 
 /* ---- handles ---- */
 
+/* Handle objects in memory: attached ones plus detached ones still referenced (a
+ * peer connection holds its handle until the PC is freed on its worker), so this
+ * returning to its baseline also means every PC is gone. Admin get_status. */
+static atomic_size_t handles_alive;
+
+size_t sy_handles_alive(void) { return atomic_load(&handles_alive); }
+
 void sy_handle_ref(sy_plugin_handle *h) { atomic_fetch_add(&h->refcount, 1); }
 
 void sy_handle_unref(sy_plugin_handle *h)
 {
     if (atomic_fetch_sub(&h->refcount, 1) != 1) return;
+    atomic_fetch_sub(&handles_alive, 1);
     free(h->opaque_id);
     free(h->token);
     free(h);
@@ -84,6 +92,11 @@ sy_plugin_handle *sy_handle_create(sy_session *s, const sy_plugin *plugin, const
         return NULL;
     }
     sy_plugin_handle *h = calloc(1, sizeof(*h));
+    if (!h) {
+        *err = SY_ERR_PLUGIN_ATTACH;
+        return NULL;
+    }
+    atomic_fetch_add(&handles_alive, 1);
     atomic_init(&h->refcount, 1);
     atomic_init(&h->destroyed, false);
     do {

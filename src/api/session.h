@@ -72,6 +72,8 @@ void sy_session_touch(sy_session *s);
 /* Moves the session to client (claim). */
 void sy_session_claim(sy_session *s, sy_client *client);
 size_t sy_session_count(void);
+/* Handle objects still in memory (attached, or detached but held by a closing PC). */
+size_t sy_handles_alive(void);
 /* Array of session IDs (new reference). */
 json_t *sy_session_list(void);
 

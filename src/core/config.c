@@ -157,6 +157,7 @@ static const key_spec core_general[] = {
     KBOOL("token_auth", token_auth),
     KSTR("token_auth_secret", K_OPTSTR, token_auth_secret),
     KSTR("admin_secret", K_OPTSTR, admin_secret),
+    KBOOL("allow_unauthenticated_public", allow_unauthenticated_public),
     KBOOL("opaqueid_in_api", opaqueid_in_api),
     KINT("media_workers", media_workers, 0, 1024),
     {"max_message_size", K_SIZE, OFF(max_message_size), 1024, 256 * 1024 * 1024},
@@ -337,12 +338,12 @@ void sy_config_defaults(sy_config *cfg)
     cfg->media_workers = 0;
     cfg->max_message_size = 1048576;
     cfg->json_max_depth = 32;
-    set_listener(&cfg->ws, true, "0.0.0.0", 8188);
-    set_listener(&cfg->wss, false, "0.0.0.0", 8989);
+    set_listener(&cfg->ws, true, "127.0.0.1", 8188);
+    set_listener(&cfg->wss, false, "127.0.0.1", 8989);
     set_listener(&cfg->admin_ws, false, "127.0.0.1", 7188);
     set_listener(&cfg->admin_wss, false, "127.0.0.1", 7989);
-    set_listener(&cfg->http, true, "0.0.0.0", 8088);
-    set_listener(&cfg->https, false, "0.0.0.0", 8089);
+    set_listener(&cfg->http, true, "127.0.0.1", 8088);
+    set_listener(&cfg->https, false, "127.0.0.1", 8089);
     set_listener(&cfg->admin_http, true, "127.0.0.1", 7088);
     set_listener(&cfg->admin_https, false, "127.0.0.1", 7889);
     cfg->base_path = xstrdup("/janus");
@@ -683,6 +684,22 @@ bool sy_config_ip_is_loopback(const char *ip)
     return false;
 }
 
+bool sy_config_api_is_authenticated(const sy_config *cfg)
+{
+    return (cfg->api_secret && cfg->api_secret[0]) || cfg->token_auth;
+}
+
+const char *sy_config_public_unauthenticated(const sy_config *cfg)
+{
+    if (sy_config_api_is_authenticated(cfg)) return NULL;
+    for (size_t i = 0; i < N_LISTENERS; i++) {
+        const sy_listener *l = listener_of(cfg, &listeners[i]);
+        if (!listeners[i].admin && l->enabled && !sy_config_ip_is_loopback(l->ip))
+            return listeners[i].name;
+    }
+    return NULL;
+}
+
 int sy_config_validate(const sy_config *cfg, char *err, size_t errlen)
 {
     errbuf eb;
@@ -705,6 +722,15 @@ int sy_config_validate(const sy_config *cfg, char *err, size_t errlen)
                       "admin listener to 127.0.0.1",
                       file, ls->ip_key, ls->name, l->ip ? l->ip : "(any)", core,
                       cfg->admin_secret && cfg->admin_secret[0] ? "the sample secret" : "empty");
+        if (!ls->admin && !sy_config_api_is_authenticated(cfg) &&
+            !cfg->allow_unauthenticated_public && !sy_config_ip_is_loopback(l->ip))
+            add_error(&eb,
+                      "%s: %s: the %s listener binds %s, which is not loopback, while neither "
+                      "general.api_secret nor general.token_auth is set in %s, so anyone who can "
+                      "reach it can use the API; configure api_secret or token_auth, bind the "
+                      "listener to 127.0.0.1, or set general.allow_unauthenticated_public = true "
+                      "in %s to accept this",
+                      file, ls->ip_key, ls->name, l->ip && l->ip[0] ? l->ip : "(any)", core, core);
         if (ls->tls) {
             tls_used = true;
             if (!cfg->cert_pem || !cfg->cert_key)

@@ -42,6 +42,8 @@ typedef struct sy_config {
     bool token_auth;
     char *token_auth_secret; /* NULL: stored tokens (when token_auth) */
     bool opaqueid_in_api;
+    bool allow_unauthenticated_public; /* allow a non-loopback API listener without
+                                        * api_secret or token_auth (warned at start) */
     char **disable_plugins;  /* packages or file names */
     int n_disable_plugins;
     int media_workers;       /* 0: one per core */
@@ -74,7 +76,7 @@ typedef struct sy_config {
 
     /* WebSocket transport */
     sy_listener ws, wss, admin_ws, admin_wss; /* admin_wss binds admin_ws_ip */
-    char *ws_allowed_origin;  /* NULL: any Origin */
+    char *ws_allowed_origin;  /* comma-separated origins; NULL: any Origin */
 
     /* HTTP transport */
     sy_listener http, https, admin_http, admin_https; /* https binds ip, admin_https admin_ip */
@@ -105,5 +107,11 @@ int sy_config_apply_args(sy_config *cfg, int argc, char **argv);
 const char *sy_config_dir_from_args(int argc, char **argv, const char *fallback);
 
 bool sy_config_ip_is_loopback(const char *ip);
+/* True when the API needs api_secret or a token. */
+bool sy_config_api_is_authenticated(const sy_config *cfg);
+/* The name of an API (non-admin) listener bound beyond loopback while the API has no
+ * authentication, or NULL. sy_config_validate refuses that unless
+ * allow_unauthenticated_public is set; main warns when it is. */
+const char *sy_config_public_unauthenticated(const sy_config *cfg);
 
 #endif

@@ -17,7 +17,7 @@
 #include "core/workers.h"
 #include "transports/transports.h"
 
-static uv_signal_t sigint_handle, sigterm_handle;
+static uv_signal_t sigint_handle, sigterm_handle, sighup_handle;
 
 /* The default config folder: the source tree's conf/ when it exists (running from a
  * build folder), else ./conf. */
@@ -53,12 +53,22 @@ static void on_signal(uv_signal_t *handle, int signum)
      * second signal exits at once, even while a step below blocks. */
     uv_close((uv_handle_t *)&sigint_handle, NULL);
     uv_close((uv_handle_t *)&sigterm_handle, NULL);
+    uv_close((uv_handle_t *)&sighup_handle, NULL);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_second_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     stop_everything(true);
+}
+
+/* SIGHUP: reload the wss/https certificate and key (same paths, new contents). */
+static void on_sighup(uv_signal_t *handle, int signum)
+{
+    (void)handle;
+    (void)signum;
+    SY_INFO("Got SIGHUP: reloading the TLS certificate");
+    sy_transports_reload_certs();
 }
 
 static void close_leftover(uv_handle_t *h, void *arg)
@@ -169,7 +179,15 @@ int main(int argc, char **argv)
     uv_signal_init(&loop, &sigterm_handle);
     uv_signal_start(&sigint_handle, on_signal, SIGINT);
     uv_signal_start(&sigterm_handle, on_signal, SIGTERM);
+    uv_signal_init(&loop, &sighup_handle);
+    uv_signal_start(&sighup_handle, on_sighup, SIGHUP);
 
+    const char *open_listener = sy_config_public_unauthenticated(&cfg);
+    if (open_listener)
+        SY_WARN("The %s listener binds beyond loopback and the API has no api_secret and no "
+                "token_auth: anyone who can reach it can create sessions and use every plugin "
+                "(general.allow_unauthenticated_public = true)",
+                open_listener);
     char listeners[512];
     describe_listeners(&cfg, listeners, sizeof(listeners));
     SY_INFO("Switchyard ready: listening on %s; %d media worker%s", listeners, sy_workers_count(),

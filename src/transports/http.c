@@ -513,6 +513,9 @@ int sy_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 {
     sy_http_pss *pss = user;
     switch (reason) {
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+        sy_tr_tls_ctx_created(user); /* user: the vhost's SSL_CTX */
+        return 0;
     case LWS_CALLBACK_HTTP:
         if (!pss) return -1;
         return sy_http_request(wsi, pss, in, len);

@@ -48,6 +48,10 @@ bool sy_tr_msgq_push(sy_tr_msgq *q, sy_tr_msg *m);
 sy_tr_msg *sy_tr_msgq_pop(sy_tr_msgq *q);
 void sy_tr_msgq_clear(sy_tr_msgq *q);
 
+/* lws hands every TLS vhost's SSL_CTX to protocol 0 once (LOAD_EXTRA_SERVER_VERIFY_CERTS):
+ * we keep them to reload the certificate on SIGHUP. */
+void sy_tr_tls_ctx_created(void *ssl_ctx);
+
 /* Kinds of listener, stored in lws_protocols.user of each protocol we register. */
 typedef enum sy_tr_kind {
     SY_TR_WS_API = 1,
@@ -63,6 +67,8 @@ static inline sy_tr_kind sy_tr_kind_of(struct lws *wsi)
 }
 
 /* The shared state of all transports. */
+#define SY_TR_MAX_TLS_CTX 4 /* wss, admin_wss, https, admin_https */
+
 typedef struct sy_tr_state {
     uv_loop_t *loop;
     const sy_config *cfg; /* owned by main; outlives the transports */
@@ -79,6 +85,8 @@ typedef struct sy_tr_state {
     int http_idle_timeout; /* seconds */
     int ws_idle_timeout;   /* seconds, see transports.c */
     int longpoll_timeout;  /* seconds */
+    void *tls_ctx[SY_TR_MAX_TLS_CTX]; /* SSL_CTX of each TLS vhost, for SIGHUP reload */
+    size_t n_tls_ctx;
 } sy_tr_state;
 
 extern sy_tr_state sy_tr;

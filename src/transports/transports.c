@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,15 @@
 /* Floor of the WebSocket idle timeout (seconds); see sy_transports_start. */
 #ifndef SY_TR_WS_IDLE_MIN
 #define SY_TR_WS_IDLE_MIN 60
+#endif
+
+/* Header tables (connections sending headers plus parked long polls) and the time a
+ * connection may take to send complete headers. */
+#ifndef SY_TR_HEADER_POOL
+#define SY_TR_HEADER_POOL 4096
+#endif
+#ifndef SY_TR_HEADER_TIMEOUT
+#define SY_TR_HEADER_TIMEOUT 10
 #endif
 
 sy_tr_state sy_tr;
@@ -200,6 +210,64 @@ static void sy_tr_sweep_cb(uv_timer_t *t)
     sy_lp_sweep(now);
 }
 
+/* ---- TLS certificate reload ---- */
+
+void sy_tr_tls_ctx_created(void *ssl_ctx)
+{
+    if (!ssl_ctx) return;
+    for (size_t i = 0; i < sy_tr.n_tls_ctx; i++)
+        if (sy_tr.tls_ctx[i] == ssl_ctx) return;
+    if (sy_tr.n_tls_ctx < SY_TR_MAX_TLS_CTX) sy_tr.tls_ctx[sy_tr.n_tls_ctx++] = ssl_ctx;
+}
+
+int sy_transports_reload_certs(void)
+{
+    const sy_config *cfg = sy_tr.cfg;
+    if (!sy_tr.running || sy_tr.n_tls_ctx == 0) {
+        SY_INFO("transports: no wss/https listener; no certificate to reload");
+        return 0;
+    }
+    /* Load and check the pair in a scratch context first, so that a half-written or
+     * mismatched file leaves the listeners as they were. */
+    SSL_CTX *probe = SSL_CTX_new(TLS_server_method());
+    if (!probe) return -1;
+    if (cfg->cert_pwd && cfg->cert_pwd[0])
+        SSL_CTX_set_default_passwd_cb_userdata(probe, cfg->cert_pwd);
+    int ok = SSL_CTX_use_certificate_chain_file(probe, cfg->cert_pem) == 1 &&
+             SSL_CTX_use_PrivateKey_file(probe, cfg->cert_key, SSL_FILETYPE_PEM) == 1 &&
+             SSL_CTX_check_private_key(probe) == 1;
+    if (!ok) {
+        char buf[256];
+        ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
+        ERR_clear_error();
+        SY_ERROR("transports: SIGHUP: cannot load %s / %s (%s); keeping the current certificate",
+                 cfg->cert_pem, cfg->cert_key, buf);
+        SSL_CTX_free(probe);
+        return -1;
+    }
+    X509 *cert = SSL_CTX_get0_certificate(probe);
+    EVP_PKEY *key = SSL_CTX_get0_privatekey(probe);
+    STACK_OF(X509) *chain = NULL;
+    SSL_CTX_get0_chain_certs(probe, &chain);
+    int failed = 0;
+    for (size_t i = 0; i < sy_tr.n_tls_ctx; i++) {
+        SSL_CTX *ctx = sy_tr.tls_ctx[i];
+        if (SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
+            SSL_CTX_set1_chain(ctx, chain) != 1 || SSL_CTX_check_private_key(ctx) != 1)
+            failed++;
+    }
+    ERR_clear_error();
+    SSL_CTX_free(probe);
+    if (failed) {
+        SY_ERROR("transports: SIGHUP: %d of %zu TLS listeners did not take the new certificate",
+                 failed, sy_tr.n_tls_ctx);
+        return -1;
+    }
+    SY_INFO("transports: SIGHUP: reloaded %s into %zu TLS listener%s", cfg->cert_pem,
+            sy_tr.n_tls_ctx, sy_tr.n_tls_ctx == 1 ? "" : "s");
+    return 0;
+}
+
 /* ---- listeners ---- */
 
 static bool sy_tr_tls_ready(const sy_config *cfg, const char *what)
@@ -244,7 +312,15 @@ static int sy_tr_add_vhost(const char *name, const sy_listener *l, bool tls,
      * trips; bodies are bounded by our sweep (http.c). */
     info.keepalive_timeout = sy_tr.http_idle_timeout;
     info.timeout_secs = (unsigned int)sy_tr.http_idle_timeout;
-    info.timeout_secs_ah_idle = (unsigned int)sy_tr.http_idle_timeout;
+    /* A connection holds one of the context's header tables from accept until its
+     * headers are complete; while every table is taken, new clients queue behind the
+     * holders. So a connection that sends no complete headers gets only
+     * SY_TR_HEADER_TIMEOUT seconds (or idle_timeout if shorter), not idle_timeout: a
+     * few thousand silent sockets cannot lock everyone out for minutes (security.md
+     * row 23; test_churn.py test_ten_thousand_idle_connections). */
+    info.timeout_secs_ah_idle = (unsigned int)(sy_tr.http_idle_timeout < SY_TR_HEADER_TIMEOUT
+                                                   ? sy_tr.http_idle_timeout
+                                                   : SY_TR_HEADER_TIMEOUT);
     info.alpn = "http/1.1"; /* Janus's REST API is HTTP/1.1; no h2 */
     info.server_string = "Switchyard";
     if (tls) {
@@ -320,8 +396,9 @@ int sy_transports_start(uv_loop_t *loop, const sy_config *cfg)
     info.alpn = "http/1.1";
     /* janus.js long-poll URLs carry rid, maxev and maybe a token. */
     info.max_http_header_data = 4096;
-    /* Every parked long poll holds a header table. */
-    info.max_http_header_pool = 1024;
+    /* Every parked long poll and every connection still sending its headers holds a
+     * header table (about 5 KB each when in use); see timeout_secs_ah_idle. */
+    info.max_http_header_pool = SY_TR_HEADER_POOL;
     info.timeout_secs = (unsigned int)sy_tr.http_idle_timeout;
     info.pt_serv_buf_size = 16384;
     sy_tr.ctx = lws_create_context(&info);

@@ -19,6 +19,11 @@ int sy_transports_start(uv_loop_t *loop, const sy_config *cfg);
  * active handles from the transports. */
 void sy_transports_stop(void);
 
+/* Reloads certificates.cert_pem/cert_key (with cert_pwd) into every wss/https listener
+ * (SIGHUP). New TLS connections use the new certificate; open ones keep theirs. On a
+ * bad file, logs why and keeps the old certificate. Returns 0, or -1. */
+int sy_transports_reload_certs(void);
+
 /* For server_info: {"janus.transport.http":{name,author,description,version_string,
  * version}, "janus.transport.websockets":{...}} (new reference). */
 json_t *sy_transports_info(void);

@@ -117,8 +117,9 @@ static void sy_ws_free(sy_ws_conn *c)
     free(c);
 }
 
-/* Checks Origin against websockets general.allowed_origin. A request without Origin
- * is not from a browser and cannot be a cross-site hijack: it is accepted. */
+/* Checks Origin against websockets general.allowed_origin, a comma-separated list of
+ * origins compared without case. A request without Origin is not from a browser and
+ * cannot be a cross-site hijack: it is accepted. */
 static bool sy_ws_origin_ok(struct lws *wsi)
 {
     const char *allowed = sy_tr.cfg->ws_allowed_origin;
@@ -128,7 +129,21 @@ static bool sy_ws_origin_ok(struct lws *wsi)
     char origin[512];
     if (n >= (int)sizeof(origin) || lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) < 0)
         return false;
-    return strcasecmp(origin, allowed) == 0;
+    size_t olen = strlen(origin);
+    for (const char *p = allowed; *p;) {
+        while (*p == ',' || *p == ' ' || *p == '\t')
+            p++;
+        const char *end = p;
+        while (*end && *end != ',')
+            end++;
+        const char *last = end;
+        while (last > p && (last[-1] == ' ' || last[-1] == '\t'))
+            last--;
+        if ((size_t)(last - p) == olen && olen > 0 && strncasecmp(p, origin, olen) == 0)
+            return true;
+        p = end;
+    }
+    return false;
 }
 
 static int sy_ws_established(struct lws *wsi, sy_ws_pss *pss, bool admin)
@@ -241,7 +256,7 @@ int sy_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         if (!sy_tr.running) return -1;
         if (!sy_ws_origin_ok(wsi)) {
-            SY_VERB("ws: refusing an upgrade from a disallowed Origin");
+            SY_VERB("ws: refusing an upgrade from an Origin not in allowed_origin");
             return -1;
         }
         return 0;
@@ -282,9 +297,11 @@ int sy_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 int sy_ws_http_only_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                              void *in, size_t len)
 {
-    (void)user;
     (void)len;
     switch (reason) {
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+        sy_tr_tls_ctx_created(user); /* user: the vhost's SSL_CTX */
+        return 0;
     case LWS_CALLBACK_HTTP:
         SY_DEBUG("ws: refusing a plain HTTP request on a WebSocket listener");
         lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL);

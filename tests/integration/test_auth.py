@@ -255,5 +255,84 @@ async def test_secret_or_token_passes():
         check_error(r, 403)
 
 
+# ---- the whole matrix: every state-changing core and admin request -----------------------
+
+ADMIN_VERBS = [
+    ("", {"janus": "add_token", "token": "x"}), ("", {"janus": "remove_token", "token": "x"}),
+    ("", {"janus": "allow_token", "token": "x", "plugins": [SYTEST]}),
+    ("", {"janus": "disallow_token", "token": "x", "plugins": [SYTEST]}),
+    ("", {"janus": "list_tokens"}), ("", {"janus": "get_status"}), ("", {"janus": "list_sessions"}),
+    ("", {"janus": "set_log_level", "level": 7}), ("", {"janus": "set_session_timeout", "timeout": 1}),
+    ("", {"janus": "accept_new_sessions", "accept": False}),
+    ("", {"janus": "message_plugin", "plugin": SYTEST, "request": {"request": "sync"}}),
+    ("/S", {"janus": "list_handles"}), ("/S", {"janus": "set_session_timeout", "timeout": 1}),
+    ("/S", {"janus": "destroy_session"}), ("/S/H", {"janus": "handle_info"}),
+    ("/S/H", {"janus": "hangup_webrtc"}), ("/S/H", {"janus": "detach_handle"}),
+]
+
+
+async def test_matrix_every_core_and_admin_request():
+    """No credentials / wrong secret / wrong token / removed token / token for another
+    plugin on every session and handle request -> 403 (405 for the plugin scope), with
+    nothing changed; every admin request without or with a wrong admin_secret -> 403."""
+    r = await BOTH.admin({"janus": "add_token", "token": "live"})
+    assert r.get("janus") == "success", r
+    r = await BOTH.admin({"janus": "add_token", "token": "gone"})
+    r = await BOTH.admin({"janus": "add_token", "token": "other", "plugins": ["janus.plugin.echotest"]})
+    assert r.get("janus") == "success", r
+    async with BOTH.ws() as c:
+        s = await c.create(token="live")
+        h = await c.attach(s, token="live")
+        r = await BOTH.admin({"janus": "remove_token", "token": "gone"})
+        assert r.get("janus") == "success", r
+        verbs = [
+            {"janus": "create"},
+            {"janus": "attach", "session_id": s, "plugin": SYTEST},
+            {"janus": "message", "session_id": s, "handle_id": h, "body": {"request": "sync"}},
+            {"janus": "trickle", "session_id": s, "handle_id": h, "candidate": {"completed": True}},
+            {"janus": "hangup", "session_id": s, "handle_id": h},
+            {"janus": "detach", "session_id": s, "handle_id": h},
+            {"janus": "keepalive", "session_id": s},
+            {"janus": "claim", "session_id": s},
+            {"janus": "destroy", "session_id": s},
+        ]
+        creds = {"none": {}, "wrong secret": {"apisecret": "wrong"}, "wrong token": {"token": "nope"},
+                 "removed token": {"token": "gone"}, "secret prefix": {"apisecret": API_SECRET[:-1]},
+                 "empty": {"apisecret": "", "token": ""}}
+        n = 0
+        async with BOTH.ws() as other:
+            for v in verbs:
+                for what, cred in creds.items():
+                    r = await other.request({**v, **cred})
+                    assert r.get("janus") == "error" and r["error"]["code"] == 403, \
+                        f"{v['janus']} with {what}: {r}"
+                    n += 1
+            # A token limited to another plugin cannot attach to this one.
+            s2 = await other.create(token="other")
+            r = await other.request({"janus": "attach", "session_id": s2, "plugin": SYTEST, "token": "other"})
+            check_error(r, 405, denied_plugin(SYTEST))
+        # Nothing changed: the session and handle are alive and still ours.
+        r = await c.message(s, h, {"request": "sync"}, token="live")
+        assert r.get("janus") == "success", r
+        r = await c.request({"janus": "destroy", "session_id": s, "token": "live"})
+        assert r.get("janus") == "success", r
+        s = await c.create(token="live")
+        h = await c.attach(s, token="live")
+        m = 0
+        for path, v in ADMIN_VERBS:
+            path = path.replace("S", str(s)).replace("H", str(h))
+            for secret in (None, "wrong", sy.ADMIN_SECRET[:-1], ""):
+                msg = dict(v) if secret is None else {**v, "admin_secret": secret}
+                r = await BOTH.admin(msg, path=path, secret=False)
+                assert r.get("janus") == "error" and r["error"]["code"] == 403, \
+                    f"admin {v['janus']} {path} with admin_secret={secret!r}: {r}"
+                m += 1
+        r = await c.message(s, h, {"request": "sync"}, token="live")
+        assert r.get("janus") == "success", f"an unauthorized admin request changed something: {r}"
+        r = await BOTH.admin({"janus": "get_status"})
+        assert r["status"]["accepting_new_sessions"] is True and r["status"]["log_level"] != 7, r
+    print(f"  {n} core and {m} admin refusals")
+
+
 if __name__ == "__main__":
     sy.run(globals())

@@ -365,7 +365,8 @@ async def test_pin_allowed_and_restart():
         try:
             await a.connect()
             await a.ok("create", room=777, pin="1111", allowed=["tokA"])
-            await a.err(419, "join", room=777, username="a")
+            await a.err(413, "join", room=777, username="a")  # no pin: missing (Janus)
+            await a.err(419, "join", room=777, username="a", pin="2222")  # wrong pin
             await a.err(419, "join", room=777, username="a", pin="1111", token="tokB")
             await a.ok("join", room=777, username="a", pin="1111", token="tokA")
             print("  pin and allowed-token checks on join")

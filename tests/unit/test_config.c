@@ -87,7 +87,7 @@ static void test_defaults(void)
     CHECK_EQ_INT(cfg.n_disable_plugins, 0);
     CHECK(cfg.cert_pem == NULL && cfg.cert_key == NULL && cfg.cert_pwd == NULL);
     CHECK(cfg.ws.enabled);
-    CHECK_STR(cfg.ws.ip, "0.0.0.0");
+    CHECK_STR(cfg.ws.ip, "127.0.0.1"); /* loopback by default (security) */
     CHECK_EQ_INT(cfg.ws.port, 8188);
     CHECK(!cfg.wss.enabled);
     CHECK_EQ_INT(cfg.wss.port, 8989);
@@ -98,7 +98,7 @@ static void test_defaults(void)
     CHECK_EQ_INT(cfg.admin_wss.port, 7989);
     CHECK(cfg.ws_allowed_origin == NULL);
     CHECK(cfg.http.enabled);
-    CHECK_STR(cfg.http.ip, "0.0.0.0");
+    CHECK_STR(cfg.http.ip, "127.0.0.1");
     CHECK_EQ_INT(cfg.http.port, 8088);
     CHECK(!cfg.https.enabled);
     CHECK_EQ_INT(cfg.https.port, 8089);
@@ -513,6 +513,35 @@ static void test_validate(void)
     cfg.wss.enabled = false;
     remove_file("cert.pem");
     remove_file("key.pem");
+
+    /* An API listener beyond loopback needs api_secret, token_auth or the explicit
+     * allow_unauthenticated_public. */
+    free(cfg.ws.ip);
+    cfg.ws.ip = strdup("0.0.0.0");
+    CHECK(sy_config_public_unauthenticated(&cfg) != NULL);
+    CHECK_EQ_INT(sy_config_validate(&cfg, err, sizeof(err)), -1);
+    CHECK_CONTAINS(err, "switchyard.transport.websockets.jcfg: general.ws_ip:");
+    CHECK_CONTAINS(err, "allow_unauthenticated_public");
+    cfg.allow_unauthenticated_public = true;
+    CHECK_EQ_INT(sy_config_validate(&cfg, err, sizeof(err)), 0);
+    cfg.allow_unauthenticated_public = false;
+    cfg.api_secret = strdup("s");
+    CHECK_EQ_INT(sy_config_validate(&cfg, err, sizeof(err)), 0);
+    CHECK(sy_config_public_unauthenticated(&cfg) == NULL);
+    free(cfg.api_secret);
+    cfg.api_secret = NULL;
+    cfg.token_auth = true;
+    CHECK_EQ_INT(sy_config_validate(&cfg, err, sizeof(err)), 0);
+    cfg.token_auth = false;
+    free(cfg.ws.ip);
+    cfg.ws.ip = strdup("127.0.0.1");
+    free(cfg.http.ip);
+    cfg.http.ip = strdup("::");
+    CHECK_EQ_INT(sy_config_validate(&cfg, err, sizeof(err)), -1);
+    CHECK_CONTAINS(err, "general.ip:");
+    free(cfg.http.ip);
+    cfg.http.ip = strdup("::1");
+    CHECK(sy_config_public_unauthenticated(&cfg) == NULL);
 
     /* Duplicate ports among enabled listeners. */
     cfg.ws.port = 8088;
