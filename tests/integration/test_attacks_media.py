@@ -2,7 +2,7 @@
 """Media-plane attack suite (security.md section 6), one test per table row, against
 live EchoTest calls with a real aiortc peer; 127.0.0.2 is the off-path attacker.
 
-Rows covered elsewhere (see docs/security-model-media.md for the full list):
+Rows covered elsewhere (see docs/security.md for the full list):
 test_media_faults.py (fingerprint mismatch / md5 / missing, replay from the peer's
 tuple, consent loss at ~30 s), tests/unit/test_dtls.c (weak ClientHellos,
 renegotiation, fragment floods, no certificate, no SRTP profile)."""
@@ -349,7 +349,7 @@ async def test_row2_stun_unknown_ufrag_flood_and_unauthenticated_requests():
                   f"{len(later)} frames; pair {w['selected-pair']!r}")
             # libnice (not our code) answers a Binding request for an unknown ufrag with a
             # 401 error response instead of staying silent (security.md 6 row 2 wants
-            # silence; see docs/security-model-media.md). What must hold: never a success,
+            # silence; see docs/security.md). What must hold: never a success,
             # never more bytes back than the attacker sent (no amplification).
             flood_types = stun_classes(flood_got)
             assert set(flood_types) <= {"0111"}, f"non-error replies to unknown ufrags: {flood_got[:5]}"
