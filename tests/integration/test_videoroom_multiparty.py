@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""VideoRoom with three aiortc participants (issue 4's multiparty test).
+
+Each participant publishes audio and a counter-carrying video (its own counter range)
+and subscribes to the two others through ONE multistream subscription (one peer
+connection, four m-lines); each decodes both videos with increasing counters, each on
+the m-line of the right feed. One publisher leaves: the others' participant handles get
+`unpublished` and `leaving`, their subscriptions `updated` (autoupdate) with that feed's
+m-lines inactive, and the remaining feed keeps flowing. The publisher rejoins (a new
+id): the others subscribe to it again on the same peer connection and decode it. A
+legacy 0.x subscriber (`feed`, no `streams`) to the rejoined publisher decodes too.
+"""
+
+import sy
+
+from test_videoroom_aiortc import call, data_of, wait_for
+from test_videoroom_more import MultiReceiver, join_and_publish, room_event
+
+VR = "janus.plugin.videoroom"
+SERVER = sy.Server("videoroom_multi")
+ROOM = 7101
+NAMES = ["A", "B", "C"]
+START = {"A": 0, "B": 340, "C": 680}  # counter ranges (10 bits: mod 1024)
+SPAN = 300  # frames a feed may have sent before the first one is seen
+
+
+def in_range(n, name):
+    return (n - START[name]) % 1024 < SPAN
+
+
+def increasing(counts):
+    return sum(1 for a, b in zip(counts, counts[1:]) if b > a) >= 0.8 * (len(counts) - 1)
+
+
+def video_mids(d):
+    """{feed_id: mid} of the active video m-lines of a subscription."""
+    return {st["feed_id"]: st["mid"] for st in d["streams"]
+            if st["type"] == "video" and st.get("active", True) and st.get("feed_id")}
+
+
+def other_of(p, parties):
+    """The other one of A and B."""
+    return parties[1] if p is parties[0] else parties[0]
+
+
+class Party:
+    def __init__(self, name):
+        self.name = name
+        self.pc = None
+        self.rx = None
+
+    async def publish(self, c, start=None):
+        self.s, self.h, self.id, self.pc = await join_and_publish(
+            c, ROOM, self.name, video_start=START[self.name] if start is None else start)
+
+    async def subscribe(self, c, feeds):
+        """One subscription to every stream of each feed."""
+        self.ss, self.sh = await c.session_handle(plugin=VR)
+        ev = await call(c, self.ss, self.sh, {"request": "join", "ptype": "subscriber",
+                                              "room": ROOM,
+                                              "streams": [{"feed": f} for f in feeds]})
+        d = data_of(ev)
+        assert d["videoroom"] == "attached" and d["room"] == ROOM, d
+        assert len(d["streams"]) == 2 * len(feeds), d
+        assert ev["jsep"]["sdp"].count("m=video") == len(feeds), ev["jsep"]["sdp"]
+        self.mids = video_mids(d)
+        assert sorted(self.mids) == sorted(feeds), d
+        self.rx = MultiReceiver()
+        ev = await call(c, self.ss, self.sh, {"request": "start"},
+                        jsep=await self.rx.answer(ev["jsep"]["sdp"]))
+        assert data_of(ev)["started"] == "ok", ev
+        await c.event("webrtcup", timeout=10, sender=self.sh)
+
+    def counts(self, feed):
+        return self.rx.counts.get(self.mids[feed], [])
+
+    async def close(self):
+        if self.pc:
+            await self.pc.close()
+        if self.rx:
+            await self.rx.close()
+
+
+async def decodes(party, feed, name, after=0, n=15, timeout=20):
+    """Waits until the m-line of feed has n more readable frames than `after`, then
+    checks they increase and come from that feed's counter range."""
+    await wait_for(lambda: len(party.counts(feed)) >= after + n, timeout,
+                   f"{party.name}: {name}'s video ({len(party.counts(feed))} frames, "
+                   f"{party.rx.frames})")
+    got = party.counts(feed)[after:]
+    assert increasing(got), (party.name, name, got[:40])
+    assert in_range(got[0], name), (party.name, name, got[:5])
+    return len(party.counts(feed))
+
+
+@sy.timeout(120)
+async def test_three_parties_leave_and_rejoin():
+    parties = [Party(n) for n in NAMES]
+    legacy = None
+    async with SERVER.ws() as c:
+        s0, h0 = await c.session_handle(plugin=VR)
+        d = data_of(await c.message(s0, h0, {"request": "create", "room": ROOM,
+                                              "publishers": 6}))
+        assert d["videoroom"] == "created", d
+        try:
+            for p in parties:
+                await p.publish(c)
+            a, b, cc = parties
+            # The earlier participants heard of the later ones.
+            ev = await room_event(c, a.h, "publishers", timeout=10)
+            assert data_of(ev)["publishers"][0]["id"] in (b.id, cc.id), ev
+            for p in parties:
+                await p.subscribe(c, [o.id for o in parties if o is not p])
+            for p in parties:
+                for o in parties:
+                    if o is not p:
+                        await decodes(p, o.id, o.name)
+            print("  three participants decode each other")
+
+            # C leaves: A and B hear it on their participant handles, their
+            # subscriptions are updated by themselves, B's video goes on.
+            ev = await call(c, cc.s, cc.h, {"request": "leave"})
+            assert data_of(ev) == {"videoroom": "event", "room": ROOM, "leaving": "ok"}, ev
+            await cc.pc.close()
+            cc.pc = None
+            for p, other in ((a, b), (b, a)):
+                ev = await room_event(c, p.h, "unpublished")
+                assert data_of(ev) == {"videoroom": "event", "room": ROOM,
+                                       "unpublished": cc.id, "display": "C"}, ev
+                ev = await room_event(c, p.h, "leaving")
+                d = data_of(ev)
+                assert d["leaving"] == cc.id and d["room"] == ROOM, d
+                ev = await room_event(c, p.sh, "streams", timeout=10)
+                d = data_of(ev)
+                assert d["videoroom"] == "updated" and d["room"] == ROOM, d
+                gone = [st for st in d["streams"] if st["mid"] in (p.mids[cc.id],)]
+                assert gone and all(st["active"] is False for st in gone), d
+                assert video_mids(d) == {other.id: p.mids[other.id]}, d
+                assert ev["jsep"]["type"] == "offer", ev
+                assert ev["jsep"]["sdp"].count("a=inactive") == 2, ev["jsep"]["sdp"]
+                ev = await call(c, p.ss, p.sh, {"request": "start"},
+                                jsep=await p.rx.answer(ev["jsep"]["sdp"]))
+                assert data_of(ev)["started"] == "ok", ev
+                before = len(p.counts(other.id))
+                await decodes(p, other.id, other.name, after=before, n=10)
+            d = data_of(await c.message(s0, h0, {"request": "listparticipants", "room": ROOM}))
+            assert sorted(x["id"] for x in d["participants"]) == sorted([a.id, b.id]), d
+
+            # C comes back (a new id) and is subscribed to again on the same PCs.
+            await cc.publish(c)
+            for p in (a, b):
+                ev = await c.wait(lambda m: m.get("sender") == p.h and "transaction" not in m
+                                  and any(x["id"] == cc.id for x in m.get("plugindata", {}).get(
+                                      "data", {}).get("publishers", [])), 10, "C's publishers event")
+                ev = await call(c, p.ss, p.sh, {"request": "subscribe",
+                                                "streams": [{"feed": cc.id}]})
+                d = data_of(ev)
+                assert d["videoroom"] == "updated", d
+                mids = video_mids(d)
+                assert cc.id in mids and other_of(p, parties).id in mids, d
+                p.mids = mids
+                ev = await call(c, p.ss, p.sh, {"request": "start"},
+                                jsep=await p.rx.answer(ev["jsep"]["sdp"]))
+                assert data_of(ev)["started"] == "ok", ev
+                await decodes(p, cc.id, "C")
+                other = other_of(p, parties)
+                await decodes(p, other.id, other.name, after=len(p.counts(other.id)), n=10)
+            print("  C rejoined and is decoded again")
+
+            # A legacy subscriber (0.x: feed, no streams) to the rejoined C.
+            ls, lh = await c.session_handle(plugin=VR)
+            ev = await call(c, ls, lh, {"request": "join", "ptype": "subscriber", "room": ROOM,
+                                        "feed": cc.id})
+            d = data_of(ev)
+            assert d["videoroom"] == "attached" and d["id"] == cc.id, d
+            assert d["warning"] == "deprecated_api", d
+            legacy = Party("legacy")
+            legacy.rx = MultiReceiver()
+            legacy.mids = video_mids(d)
+            ev = await call(c, ls, lh, {"request": "start"},
+                            jsep=await legacy.rx.answer(ev["jsep"]["sdp"]))
+            assert data_of(ev)["started"] == "ok", ev
+            await decodes(legacy, cc.id, "C")
+        finally:
+            for p in parties + ([legacy] if legacy else []):
+                await p.close()
+
+
+if __name__ == "__main__":
+    sy.run(globals())
