@@ -29,6 +29,7 @@ typedef struct vr_fwd_sub {
     bool need_key; /* asked for a key frame and none was forwarded yet: ask again */
     uint64_t pli_us;
     sy_rtp_rewriter rw;
+    sy_vp8_rewriter vp8; /* picture id / TL0PICIDX continuity for VP8 sources */
     sy_simulcast sim;
 } vr_fwd_sub;
 
@@ -44,7 +45,7 @@ struct vr_fwd_subscriber {
 
 typedef struct {
     int mindex;
-    bool video, simulcast;
+    bool video, simulcast, vp8;
     bool muted; /* moderate */
     bool talking;
     int level_sum, level_count; /* audio levels of the current window */
@@ -350,10 +351,19 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
     if (p->level_event && !ps->video && pkt->audio_level >= 0) audio_level(p, ps, pkt->audio_level);
     if (!ps->n) return;
     int tid = -1;
-    if (pkt->substream >= 0) {
+    /* VP8: the descriptor as received; each subscriber gets its own picture ids written
+     * over it (like seq and ts), so it is parsed once, before the loop. */
+    uint8_t *vp8 = NULL;
+    size_t vp8_len = 0;
+    sy_vp8_desc vd;
+    if (ps->vp8) {
         sy_rtp_header hdr;
-        if (sy_rtp_parse(pkt->data, pkt->len, &hdr) == 0)
-            tid = sy_vp8_temporal_id(pkt->data + hdr.payload_offset, hdr.payload_len);
+        if (sy_rtp_parse(pkt->data, pkt->len, &hdr) == 0 &&
+            sy_vp8_desc_parse(pkt->data + hdr.payload_offset, hdr.payload_len, &vd) == 0) {
+            vp8 = pkt->data + hdr.payload_offset;
+            vp8_len = hdr.payload_len;
+            if (pkt->substream >= 0) tid = sy_vp8_temporal_id(vp8, vp8_len);
+        }
     }
     bool pli = false;
     for (int i = 0; i < ps->n; i++) {
@@ -383,6 +393,7 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
         }
         if (fs->rebase) {
             if (fs->rw.started) fs->rw.ssrc_in = ~pkt->ssrc;
+            sy_vp8_rewriter_rebase(&fs->vp8);
             fs->rebase = false;
         }
         uint16_t seq;
@@ -390,6 +401,7 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
         sy_rtp_rewriter_map(&fs->rw, pkt->ssrc, pkt->seq, pkt->timestamp, pkt->arrival_us, &seq,
                             &ts);
         sy_rtp_set_seq(pkt->data, pkt->len, seq);
+        if (vp8) sy_vp8_rewriter_apply(&fs->vp8, pkt->ssrc, &vd, vp8, vp8_len);
         sy_rtp_set_timestamp(pkt->data, pkt->len, ts);
         sy_rtp_packet out = *pkt;
         out.mindex = fs->mindex;
@@ -448,6 +460,7 @@ vr_fwd_pub *vr_fwd_pub_new(sy_plugin_handle *h, const vr_pub_stream *streams, in
         p->s[i].mindex = streams[i].mindex;
         p->s[i].video = streams[i].video;
         p->s[i].simulcast = streams[i].simulcast;
+        p->s[i].vp8 = streams[i].video && streams[i].codec == SY_CODEC_VP8;
         p->s[i].muted = streams[i].muted;
         if (streams[i].mindex >= 0 && streams[i].mindex < VR_MAX_STREAMS)
             p->by_mindex[streams[i].mindex] = (int8_t)i;
@@ -487,6 +500,7 @@ static void fill_sub(vr_fwd_sub *fs, const vr_sub_stream *st, uint32_t clock_rat
     fs->send = st->send;
     fs->pt = st->pt;
     sy_rtp_rewriter_init(&fs->rw, clock_rate);
+    sy_vp8_rewriter_init(&fs->vp8);
     sy_simulcast_init(&fs->sim, st->substream, st->temporal, 0);
 }
 
