@@ -456,7 +456,9 @@ static json_t *do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **an
     static uint64_t gens;
     p->gen = ++gens;
     p->active = false;
-    p->fwd = vr_fwd_pub_new(p->handle, p->streams, n, r->bitrate, p->gen, r);
+    json_t *br = json_object_get(body, "bitrate");
+    if (br) p->bitrate = json_integer_value(br) > UINT32_MAX ? UINT32_MAX : (uint32_t)json_integer_value(br);
+    p->fwd = vr_fwd_pub_new(p->handle, p->streams, n, vr_publisher_bitrate(p), p->gen, r);
     if (!p->fwd) {
         free(sdp);
         p->n_streams = 0;
@@ -556,13 +558,38 @@ static json_t *configure_publisher(vr_participant *p, json_t *body)
     if (json_is_true(json_object_get(body, "record")))
         return vr_error(VR_ERROR_UNKNOWN_ERROR, "Recording is not supported yet");
     const char *display = json_string_value(json_object_get(body, "display"));
-    if (display) {
+    if (display && (!p->display || strcmp(display, p->display))) {
         free(p->display);
         p->display = strdup(display);
+        /* As Janus: the others hear of the new name. */
+        json_t *ev = json_pack("{s:s,s:I,s:I,s:s}", "videoroom", "event", "room",
+                               (json_int_t)p->room->id, "id", (json_int_t)p->id, "display", display);
+        vr_broadcast(p->room, p, ev);
+        json_decref(ev);
+    }
+    json_t *br = json_object_get(body, "bitrate");
+    if (br) {
+        p->bitrate = json_integer_value(br) > UINT32_MAX ? UINT32_MAX : (uint32_t)json_integer_value(br);
+        if (p->published)
+            vr_fwd_pub_params(vr_room_worker(p->room), p->fwd, vr_publisher_bitrate(p), p->room->fir_freq);
     }
     if (p->published && json_is_true(json_object_get(body, "keyframe")))
         vr_fwd_pub_keyframe(vr_room_worker(p->room), p->fwd);
     return NULL;
+}
+
+uint32_t vr_publisher_bitrate(const vr_participant *p)
+{
+    const vr_room *r = p->room;
+    if (!p->bitrate) return r->bitrate;
+    if (r->bitrate_cap && r->bitrate && p->bitrate > r->bitrate) return r->bitrate;
+    return p->bitrate;
+}
+
+void vr_room_media_params_changed(vr_room *r)
+{
+    for (vr_participant *p = r->participants; p; p = p->next)
+        if (p->published) vr_fwd_pub_params(vr_room_worker(r), p->fwd, vr_publisher_bitrate(p), r->fir_freq);
 }
 
 /* ---- subscribers ---- */
@@ -938,11 +965,62 @@ static json_t *sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t *
     return sub_offer_event(sub, offer);
 }
 
+/* Legacy 0.x switch {feed, audio?, video?}: every audio/video m-line of the subscription
+ * (of the kinds not turned off) takes the feed's first stream of its kind and codec.
+ * Returns the 1.x streams list, or NULL with *err. */
+static json_t *legacy_switch_streams(vr_subscriber *sub, json_t *body, json_t **err)
+{
+    if (vr_check_field(body, "feed", JSON_INTEGER, true, err) < 0 ||
+        vr_check_field(body, "audio", JSON_TRUE, false, err) < 0 ||
+        vr_check_field(body, "video", JSON_TRUE, false, err) < 0)
+        return NULL;
+    uint64_t feed = (uint64_t)json_integer_value(json_object_get(body, "feed"));
+    vr_participant *p = find_participant(sub->room, feed);
+    if (!p || !p->published) {
+        *err = vr_error(VR_ERROR_NO_SUCH_FEED, "No such feed (%" PRIu64 ")", feed);
+        return NULL;
+    }
+    bool want_audio = !json_is_false(json_object_get(body, "audio"));
+    bool want_video = !json_is_false(json_object_get(body, "video"));
+    json_t *list = json_array();
+    bool used[VR_MAX_STREAMS] = {false};
+    for (int i = 0; i < sub->n_streams; i++) {
+        const vr_sub_stream *st = &sub->streams[i];
+        if (st->removed || st->data || (st->video ? !want_video : !want_audio)) continue;
+        for (int j = 0; j < p->n_streams; j++) {
+            const vr_pub_stream *ps = &p->streams[j];
+            if (used[j] || ps->video != st->video || ps->codec != st->codec) continue;
+            used[j] = true;
+            json_array_append_new(list, json_pack("{s:I,s:s,s:s}", "feed", (json_int_t)feed, "mid",
+                                                  ps->mid, "sub_mid", st->mid));
+            break;
+        }
+    }
+    if (!json_array_size(list)) {
+        json_decref(list);
+        *err = vr_error(VR_ERROR_INVALID_ELEMENT, "Feed %" PRIu64 " has no stream to switch to", feed);
+        return NULL;
+    }
+    return list;
+}
+
 /* switch: other sources for existing m-lines, no renegotiation (same codec). */
 static json_t *sub_switch(vr_subscriber *sub, json_t *body)
 {
     vr_room *r = sub->room;
     json_t *err = NULL;
+    if (!json_object_get(body, "streams") && json_object_get(body, "feed")) {
+        json_t *list = legacy_switch_streams(sub, body, &err);
+        if (!list) return err;
+        json_t *b = json_pack("{s:o}", "streams", list);
+        json_t *ev = sub_switch(sub, b);
+        json_decref(b);
+        if (!json_object_get(ev, "error_code")) {
+            json_object_set(ev, "id", json_object_get(body, "feed"));
+            json_object_set_new(ev, "warning", json_string("deprecated_api"));
+        }
+        return ev;
+    }
     if (vr_check_field(body, "streams", JSON_ARRAY, true, &err) < 0) return err;
     json_t *streams = json_object_get(body, "streams");
     if (!json_array_size(streams))

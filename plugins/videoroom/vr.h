@@ -80,7 +80,8 @@ struct vr_room {
     bool is_private, require_pvtid, notify_joining;
     int max_publishers;
     uint32_t bitrate;
-    int fir_freq;
+    bool bitrate_cap; /* publishers' own bitrate can't exceed the room's */
+    int fir_freq;     /* seconds between periodic key frame requests, 0: none */
     bool audiolevel_event;  /* talking / stopped-talking events */
     int audio_active_packets, audio_level_average;
     char audiocodec[64], videocodec[64];
@@ -98,6 +99,7 @@ struct vr_participant {
     char *display;
     bool published; /* answered a publish offer; forwarding state exists */
     bool active;    /* its peer connection is up (setup_media reached the main thread) */
+    uint32_t bitrate; /* its own REMB cap (publish/configure "bitrate"), 0: the room's */
     uint64_t gen;   /* of the current forwarding state: tells stale worker notices apart */
     int n_streams;
     vr_pub_stream streams[VR_MAX_STREAMS];
@@ -162,6 +164,12 @@ int vr_room_worker(vr_room *r);
 json_t *vr_rooms_handle_sync(const char *request, json_t *body);
 /* Implemented in videoroom.c: tears down every participant of a room being destroyed. */
 void vr_room_evict_all(vr_room *r);
+/* edit changed the room's bitrate or fir_freq: implemented in videoroom.c (applies them
+ * to the live publishers). */
+void vr_room_media_params_changed(vr_room *r);
+/* The REMB cap a publisher gets: its own bitrate (capped by the room's with
+ * bitrate_cap), else the room's. */
+uint32_t vr_publisher_bitrate(const vr_participant *p);
 /* Kick: implemented in videoroom.c. Returns 0 or an error code with text. */
 int vr_room_kick(vr_room *r, uint64_t id, char *err, size_t errlen);
 json_t *vr_publisher_entry(const vr_participant *p);
@@ -191,6 +199,8 @@ char *vr_sdp_subscriber_offer(const vr_sub_stream *streams, int n, uint64_t sess
 /* ---- vr_fwd.c ---- */
 vr_fwd_pub *vr_fwd_pub_new(sy_plugin_handle *h, const vr_pub_stream *streams, int n,
                            uint32_t bitrate, uint64_t gen, const vr_room *room);
+/* A new REMB cap (sent at once; 0: none) and key frame period (seconds, 0: none). */
+void vr_fwd_pub_params(int worker, vr_fwd_pub *p, uint32_t bitrate, int fir_freq);
 void vr_fwd_pub_mute(int worker, vr_fwd_pub *p, int index, bool muted);
 void vr_fwd_pub_gone(int worker, vr_fwd_pub *p); /* unlinks its subscribers, frees */
 void vr_fwd_pub_keyframe(int worker, vr_fwd_pub *p);

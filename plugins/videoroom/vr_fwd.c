@@ -8,6 +8,7 @@
  * change flags and free them on the worker; the packet path (vr_fwd_pub_rtp) runs on
  * the same worker and needs no lock. The handles they keep are referenced.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,8 @@ typedef struct {
 struct vr_fwd_pub {
     sy_plugin_handle *h;
     uint32_t bitrate;
+    uint64_t fir_us;      /* fir_freq: period of key frame requests, 0: none */
+    uint64_t last_fir_us; /* the last periodic (or first) request */
     uint64_t gen;
     bool level_event;
     int active_packets, level_average;
@@ -70,6 +73,7 @@ struct vr_fwd_pub {
 typedef enum {
     OP_PUB_GONE,
     OP_PUB_KEYFRAME,
+    OP_PUB_PARAMS,
     OP_SUB_ATTACH,
     OP_SUB_DETACH,
     OP_SUB_PAUSED,
@@ -188,6 +192,11 @@ static void run_op(void *arg)
     case OP_PUB_KEYFRAME:
         for (int i = 0; i < op->pub->n; i++)
             if (op->pub->s[i].video) vr_core->send_pli(op->pub->h, op->pub->s[i].mindex);
+        break;
+    case OP_PUB_PARAMS:
+        op->pub->bitrate = (uint32_t)op->index;
+        op->pub->fir_us = (uint64_t)op->a * 1000000;
+        if (op->pub->bitrate) vr_core->send_remb(op->pub->h, op->pub->bitrate);
         break;
     case OP_SUB_ATTACH: {
         /* The sources set before attach (vr_fwd_sub_data_src) are linked now. */
@@ -348,6 +357,17 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
     if (si < 0) return;
     vr_fwd_pub_stream *ps = &p->s[si];
     if (ps->muted) return;
+    if (p->fir_us && ps->video) {
+        /* fir_freq: a key frame every so often (Janus's periodic PLI), checked per video
+         * packet with no timer. */
+        if (!p->last_fir_us) {
+            p->last_fir_us = pkt->arrival_us;
+        } else if (pkt->arrival_us - p->last_fir_us >= p->fir_us) {
+            p->last_fir_us = pkt->arrival_us;
+            for (int i = 0; i < p->n; i++)
+                if (p->s[i].video) vr_core->send_pli(p->h, p->s[i].mindex);
+        }
+    }
     if (p->level_event && !ps->video && pkt->audio_level >= 0) audio_level(p, ps, pkt->audio_level);
     if (!ps->n) return;
     int tid = -1;
@@ -451,6 +471,7 @@ vr_fwd_pub *vr_fwd_pub_new(sy_plugin_handle *h, const vr_pub_stream *streams, in
     vr_core->handle_ref(h);
     p->h = h;
     p->bitrate = bitrate;
+    p->fir_us = room->fir_freq > 0 ? (uint64_t)room->fir_freq * 1000000 : 0;
     p->gen = gen;
     p->level_event = room->audiolevel_event;
     p->active_packets = room->audio_active_packets > 0 ? room->audio_active_packets : 100;
@@ -470,6 +491,13 @@ vr_fwd_pub *vr_fwd_pub_new(sy_plugin_handle *h, const vr_pub_stream *streams, in
 }
 
 void vr_fwd_pub_gone(int worker, vr_fwd_pub *p) { post(worker, OP_PUB_GONE, p, NULL, -1, 0, 0); }
+
+void vr_fwd_pub_params(int worker, vr_fwd_pub *p, uint32_t bitrate, int fir_freq)
+{
+    /* index carries the bitrate: an int holds it (the API caps it below 2^31 here). */
+    post(worker, OP_PUB_PARAMS, p, NULL, bitrate > INT32_MAX ? INT32_MAX : (int)bitrate,
+         fir_freq > 0 ? fir_freq : 0, 0);
+}
 
 void vr_fwd_pub_keyframe(int worker, vr_fwd_pub *p)
 {

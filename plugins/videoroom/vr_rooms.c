@@ -156,7 +156,9 @@ int vr_rooms_load(const char *config_dir)
         r->max_publishers = (int)cfg_int(g, "publishers", 3);
         long long br = cfg_int(g, "bitrate", 0);
         r->bitrate = br > 0 && br <= UINT32_MAX ? (uint32_t)br : 0;
-        r->fir_freq = (int)cfg_int(g, "fir_freq", 0);
+        long long ff = cfg_int(g, "fir_freq", 0);
+        r->fir_freq = ff > 0 && ff <= 3600 ? (int)ff : 0;
+        r->bitrate_cap = cfg_bool(g, "bitrate_cap", false);
         r->audiolevel_event = cfg_bool(g, "audiolevel_event", false);
         long long ap = cfg_int(g, "audio_active_packets", 100), al = cfg_int(g, "audio_level_average", 25);
         r->audio_active_packets = ap > 0 && ap <= 100000 ? (int)ap : 100;
@@ -279,7 +281,9 @@ static json_t *req_create(json_t *body)
     if ((v = json_object_get(body, "publishers"))) r->max_publishers = (int)json_integer_value(v);
     if ((v = json_object_get(body, "bitrate")))
         r->bitrate = json_integer_value(v) > UINT32_MAX ? UINT32_MAX : (uint32_t)json_integer_value(v);
-    if ((v = json_object_get(body, "fir_freq"))) r->fir_freq = (int)json_integer_value(v);
+    if ((v = json_object_get(body, "fir_freq")))
+        r->fir_freq = json_integer_value(v) > 3600 ? 3600 : (int)json_integer_value(v);
+    r->bitrate_cap = json_is_true(json_object_get(body, "bitrate_cap"));
     r->audiolevel_event = json_is_true(json_object_get(body, "audiolevel_event"));
     if ((v = json_object_get(body, "audio_active_packets")) && json_integer_value(v) > 0 &&
         json_integer_value(v) <= 100000)
@@ -322,8 +326,11 @@ static json_t *req_edit(json_t *body)
     if ((v = json_object_get(body, "new_require_pvtid"))) r->require_pvtid = json_is_true(v);
     if ((v = json_object_get(body, "new_bitrate")))
         r->bitrate = json_integer_value(v) > UINT32_MAX ? UINT32_MAX : (uint32_t)json_integer_value(v);
-    if ((v = json_object_get(body, "new_fir_freq"))) r->fir_freq = (int)json_integer_value(v);
+    if ((v = json_object_get(body, "new_fir_freq")))
+        r->fir_freq = json_integer_value(v) > 3600 ? 3600 : (int)json_integer_value(v);
     if ((v = json_object_get(body, "new_publishers"))) r->max_publishers = (int)json_integer_value(v);
+    if (json_object_get(body, "new_bitrate") || json_object_get(body, "new_fir_freq"))
+        vr_room_media_params_changed(r);
     return json_pack("{s:s,s:I}", "videoroom", "edited", "room", (json_int_t)r->id);
 }
 
@@ -364,6 +371,7 @@ static json_t *room_info(const vr_room *r)
     json_object_set_new(o, "is_private", json_boolean(r->is_private));
     json_object_set_new(o, "max_publishers", json_integer(r->max_publishers));
     json_object_set_new(o, "bitrate", json_integer(r->bitrate));
+    if (r->bitrate_cap) json_object_set_new(o, "bitrate_cap", json_true());
     json_object_set_new(o, "fir_freq", json_integer(r->fir_freq));
     json_object_set_new(o, "require_pvtid", json_boolean(r->require_pvtid));
     json_object_set_new(o, "require_e2ee", json_false());

@@ -9,10 +9,14 @@
    request while the offer waits is "updating" and coalesced; unsubscribe rejects the
    m-line; autoupdate when a subscribed publisher leaves.
 5. switch: a subscriber m-line changes source without renegotiation.
+6. bitrate and fir_freq: the publisher gets REMB with the room's bitrate, its own
+   (publish/configure "bitrate") capped by the room's with bitrate_cap, the new room
+   bitrate after edit; key frame requests every fir_freq seconds, none after edit sets 0.
 """
 
 import asyncio
 import fractions
+import time
 
 import numpy
 import sy
@@ -326,6 +330,73 @@ async def test_update_and_switch():
                 await pc.close()
             if rx:
                 await rx.close()
+
+
+# ---- 6. bitrate, bitrate_cap, fir_freq ------------------------------------------------------
+
+@sy.timeout(90)
+async def test_bitrate_and_fir_freq():
+    from aiortc.rtcrtpsender import RTCRtpSender
+    from aiortc.rtp import RTCP_PSFB_APP, RTCP_PSFB_PLI, RtcpPsfbPacket, unpack_remb_fci
+
+    rembs, plis = [], []
+    orig = RTCRtpSender._handle_rtcp_packet
+
+    async def spy(self, packet):
+        if isinstance(packet, RtcpPsfbPacket):
+            if packet.fmt == RTCP_PSFB_PLI:
+                plis.append(time.monotonic())
+            elif packet.fmt == RTCP_PSFB_APP:
+                try:
+                    rembs.append(unpack_remb_fci(packet.fci)[0])
+                except ValueError:
+                    pass
+        await orig(self, packet)
+
+    RTCRtpSender._handle_rtcp_packet = spy
+    try:
+        async with SERVER.ws() as c:
+            s0, h0 = await c.session_handle(plugin=VR)
+            room = (await sync(c, s0, h0, {"request": "create", "room": 7005, "secret": "b",
+                                           "bitrate": 300000, "bitrate_cap": True,
+                                           "fir_freq": 1}))["room"]
+            d = await sync(c, s0, h0, {"request": "list"})
+            entry = [x for x in d["list"] if x["room"] == room][0]
+            assert entry["bitrate_cap"] is True and entry["fir_freq"] == 1, entry
+            s, h, pid, pc = await join_and_publish(c, room, "br")
+            try:
+                await wait_for(lambda: 300000 in rembs, 10, f"the room's REMB; got {rembs[-5:]}")
+                # fir_freq 1: about one key frame request a second, with nobody subscribed.
+                t0 = time.monotonic()
+                await asyncio.sleep(3.5)
+                n = sum(1 for t in plis if t >= t0)
+                print(f"  fir_freq 1: {n} PLIs in 3.5 s")
+                assert 2 <= n <= 8, plis
+                # The publisher's own bitrate, below and above the room's cap.
+                rembs.clear()
+                ev = await call(c, s, h, {"request": "configure", "bitrate": 100000})
+                assert data_of(ev)["configured"] == "ok", ev
+                await wait_for(lambda: rembs and rembs[-1] == 100000, 10,
+                               f"REMB 100000 after configure; got {rembs[-5:]}")
+                ev = await call(c, s, h, {"request": "configure", "bitrate": 900000})
+                await wait_for(lambda: rembs and rembs[-1] == 300000, 10,
+                               f"REMB capped at 300000; got {rembs[-5:]}")
+                assert 900000 not in rembs, rembs
+                # edit: the room's new bitrate reaches the live publisher (still capped).
+                d = await sync(c, s0, h0, {"request": "edit", "room": room, "secret": "b",
+                                           "new_bitrate": 200000, "new_fir_freq": 0})
+                assert d["videoroom"] == "edited", d
+                await wait_for(lambda: rembs and rembs[-1] == 200000, 10,
+                               f"REMB 200000 after edit; got {rembs[-5:]}")
+                await asyncio.sleep(0.5)
+                t0 = time.monotonic()
+                await asyncio.sleep(2.5)
+                n = sum(1 for t in plis if t >= t0)
+                assert n == 0, f"{n} PLIs after fir_freq 0"
+            finally:
+                await pc.close()
+    finally:
+        RTCRtpSender._handle_rtcp_packet = orig
 
 
 if __name__ == "__main__":
