@@ -1305,6 +1305,14 @@ static void vr_incoming_rtcp(sy_plugin_handle *h, int mindex, bool video, const 
     if (sub) vr_fwd_sub_rtcp(sub, mindex, buf, len);
 }
 
+static void vr_incoming_nack(sy_plugin_handle *h, int mindex, const uint16_t *seqs, int n)
+{
+    vr_session *s = vr_core->get_plugin_data(h);
+    if (!s) return;
+    vr_fwd_subscriber *sub = atomic_load(&s->fwd_sub);
+    if (sub) vr_fwd_sub_nack(sub, mindex, seqs, n);
+}
+
 static void vr_hangup_media(sy_plugin_handle *h)
 {
     vr_session *s = vr_core->get_plugin_data(h);
@@ -1348,6 +1356,7 @@ static const sy_plugin videoroom = {
     .setup_media = vr_setup_media,
     .incoming_rtp = vr_incoming_rtp,
     .incoming_rtcp = vr_incoming_rtcp,
+    .incoming_nack = vr_incoming_nack,
     .hangup_media = vr_hangup_media,
     .incoming_data = vr_incoming_data,
 };

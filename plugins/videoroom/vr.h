@@ -234,5 +234,7 @@ void vr_fwd_pub_data(vr_fwd_pub *p, const char *label, const char *protocol, boo
                      const uint8_t *buf, size_t len);
 void vr_fwd_sub_setup(vr_fwd_subscriber *s);
 void vr_fwd_sub_rtcp(vr_fwd_subscriber *s, int mindex, const uint8_t *buf, size_t len);
+/* The subscriber NACKed seqs on m-line mindex: answered from the publishers' histories. */
+void vr_fwd_sub_nack(vr_fwd_subscriber *s, int mindex, const uint16_t *seqs, int n);
 
 #endif
