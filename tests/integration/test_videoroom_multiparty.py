@@ -9,7 +9,15 @@ the m-line of the right feed. One publisher leaves: the others' participant hand
 m-lines inactive, and the remaining feed keeps flowing. The publisher rejoins (a new
 id): the others subscribe to it again on the same peer connection and decode it. A
 legacy 0.x subscriber (`feed`, no `streams`) to the rejoined publisher decodes too.
+
+test_lost_packets_recovered: a subscriber that loses one video packet in 15 (dropped
+on arrival, once each) NACKs them (aiortc's own NACK generator); the server answers
+from the publisher stream's shared history, rewritten for that subscriber, as RTX: the
+subscriber decodes every frame in order (no counter skipped), and a second subscriber
+with no loss gets no retransmissions.
 """
+
+import re
 
 import sy
 
@@ -183,6 +191,82 @@ async def test_three_parties_leave_and_rejoin():
             await decodes(legacy, cc.id, "C")
         finally:
             for p in parties + ([legacy] if legacy else []):
+                await p.close()
+
+
+@sy.timeout(90)
+async def test_lost_packets_recovered():
+    from aiortc.rtcrtpreceiver import RTCRtpReceiver
+
+    orig = RTCRtpReceiver._handle_rtp_packet
+    lossy = set()  # id() of the receivers that lose packets
+    dropped, rtx = [], []
+
+    async def spy(self, packet, arrival_time_ms):
+        if id(self) in lossy:
+            if packet.payload_type == self._vr_rtx_pt:
+                rtx.append(packet.sequence_number)
+            elif packet.payload_type == self._vr_pt:
+                seq = packet.sequence_number
+                if seq % 15 == 7 and seq not in self._vr_dropped:
+                    self._vr_dropped.add(seq)
+                    dropped.append(seq)
+                    return
+        await orig(self, packet, arrival_time_ms)
+
+    RTCRtpReceiver._handle_rtp_packet = spy
+    parties = []
+    async with SERVER.ws() as c:
+        s0, h0 = await c.session_handle(plugin=VR)
+        room = data_of(await c.message(s0, h0, {"request": "create", "room": 7102}))["room"]
+        try:
+            pub = Party("A")
+            parties.append(pub)
+            s, h, pid, pub.pc = await join_and_publish(c, room, "A", video_start=0)
+            subs = []
+            for lose in (True, False):
+                p = Party("lossy" if lose else "clean")
+                parties.append(p)
+                p.ss, p.sh = await c.session_handle(plugin=VR)
+                ev = await call(c, p.ss, p.sh, {"request": "join", "ptype": "subscriber",
+                                                "room": room, "streams": [{"feed": pid}]})
+                p.mids = video_mids(data_of(ev))
+                p.rx = MultiReceiver()
+                sdp = ev["jsep"]["sdp"]
+                ans = await p.rx.answer(sdp)
+                if lose:
+                    t = next(t for t in p.rx.pc.getTransceivers() if t.kind == "video")
+                    video = sdp.split("m=video", 1)[1]
+                    t.receiver._vr_pt = int(re.search(r"a=rtpmap:(\d+) VP8/", video).group(1))
+                    t.receiver._vr_rtx_pt = int(re.search(r"a=rtpmap:(\d+) rtx/", video).group(1))
+                    t.receiver._vr_dropped = set()
+                    lossy.add(id(t.receiver))
+                await call(c, p.ss, p.sh, {"request": "start"}, jsep=ans)
+                subs.append(p)
+            lossy_sub, clean = subs
+            await wait_for(lambda: len(lossy_sub.counts(pid)) >= 90 and len(dropped) >= 20, 30,
+                           f"frames through the loss ({len(lossy_sub.counts(pid))} frames, "
+                           f"{len(dropped)} dropped)")
+            counts = lossy_sub.counts(pid)
+            # Every frame, in order: a lost packet that was not recovered would cost at
+            # least one frame (VP8 frames here are one or a few packets).
+            steps = [b - a for a, b in zip(counts, counts[1:])]
+            skipped = sum(1 for d in steps if d != 1)
+            info = await SERVER.admin({"janus": "handle_info", "session_id": lossy_sub.ss,
+                                       "handle_id": lossy_sub.sh})
+            resent = info["info"]["webrtc"]["retransmitted"]
+            info = await SERVER.admin({"janus": "handle_info", "session_id": clean.ss,
+                                       "handle_id": clean.sh})
+            clean_resent = info["info"]["webrtc"]["retransmitted"]
+            print(f"  {len(dropped)} packets dropped, {len(rtx)} RTX received, server resent "
+                  f"{resent}; {len(counts)} frames, {skipped} steps != 1; clean subscriber: "
+                  f"{clean_resent} resent")
+            assert resent >= len(dropped) * 0.8 and len(rtx) >= len(dropped) * 0.8, (resent, dropped)
+            assert skipped <= 2, counts
+            assert clean_resent == 0, clean_resent
+        finally:
+            RTCRtpReceiver._handle_rtp_packet = orig
+            for p in parties:
                 await p.close()
 
 
