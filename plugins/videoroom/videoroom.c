@@ -492,6 +492,7 @@ static json_t *join_publisher(vr_session *s, vr_room *r, json_t *body, json_t *j
         vr_check_field(body, "display", JSON_STRING, false, &err) < 0)
         return err;
     if ((err = vr_check_secret_(r->pin, body, "pin"))) return err;
+    if ((err = vr_check_token(r, body))) return err;
     uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "id"));
     if (id && find_participant(r, id))
         return vr_error(VR_ERROR_ID_EXISTS, "User ID %" PRIu64 " already exists", id);

@@ -71,6 +71,7 @@ static void room_free(vr_room *r)
     free(r->description);
     free(r->secret);
     free(r->pin);
+    json_decref(r->allowed);
     free(r);
 }
 
@@ -79,6 +80,10 @@ static vr_room *room_new(uint64_t id)
     vr_room *r = calloc(1, sizeof(*r));
     if (!r) return NULL;
     r->id = id;
+    if (!(r->allowed = json_array())) {
+        free(r);
+        return NULL;
+    }
     r->max_publishers = 3;
     r->worker = -1;
     r->audio_active_packets = 100;
@@ -230,6 +235,79 @@ static vr_room *room_from(json_t *body, json_t **err)
     return r;
 }
 
+/* ---- allowed tokens ---- */
+
+#define VR_MAX_ALLOWED 1024 /* tokens in a room's allowed list */
+
+/* An "allowed" array must hold strings only, and not too many. */
+static json_t *check_tokens(json_t *list)
+{
+    if (!list) return NULL;
+    if (json_array_size(list) > VR_MAX_ALLOWED)
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Too many allowed tokens (max %d)", VR_MAX_ALLOWED);
+    for (size_t i = 0; i < json_array_size(list); i++)
+        if (!json_is_string(json_array_get(list, i)))
+            return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (allowed should contain strings)");
+    return NULL;
+}
+
+static size_t token_index(const vr_room *r, const char *tok)
+{
+    for (size_t i = 0; i < json_array_size(r->allowed); i++)
+        if (!strcmp(json_string_value(json_array_get(r->allowed, i)), tok)) return i;
+    return (size_t)-1;
+}
+
+/* Adds (or removes) the tokens of a checked list; adding stops at VR_MAX_ALLOWED. */
+static void set_allowed(vr_room *r, json_t *list, bool add)
+{
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const char *tok = json_string_value(json_array_get(list, i));
+        size_t at = token_index(r, tok);
+        if (add && at == (size_t)-1 && json_array_size(r->allowed) < VR_MAX_ALLOWED)
+            json_array_append_new(r->allowed, json_string(tok));
+        else if (!add && at != (size_t)-1)
+            json_array_remove(r->allowed, at);
+    }
+}
+
+json_t *vr_check_token(const vr_room *r, json_t *body)
+{
+    if (!r->check_allowed) return NULL;
+    const char *tok = json_string_value(json_object_get(body, "token"));
+    if (!tok || token_index(r, tok) == (size_t)-1)
+        return vr_error(VR_ERROR_UNAUTHORIZED, "Unauthorized (not in the allowed list)");
+    return NULL;
+}
+
+/* allowed {room, secret, action: enable|disable|add|remove, allowed?} */
+static json_t *req_allowed(json_t *body)
+{
+    json_t *err = NULL;
+    vr_room *r = room_from(body, &err);
+    if (!r) return err;
+    if (vr_check_field(body, "secret", JSON_STRING, false, &err) < 0 ||
+        vr_check_field(body, "action", JSON_STRING, true, &err) < 0 ||
+        vr_check_field(body, "allowed", JSON_ARRAY, false, &err) < 0)
+        return err;
+    if ((err = check_secret(r->secret, body, "secret"))) return err;
+    const char *action = json_string_value(json_object_get(body, "action"));
+    json_t *list = json_object_get(body, "allowed");
+    bool add = !strcmp(action, "add"), del = !strcmp(action, "remove");
+    if (!add && !del && strcmp(action, "enable") != 0 && strcmp(action, "disable") != 0)
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Unsupported action '%s' (allowed)", action);
+    if ((add || del) && !json_array_size(list))
+        return vr_error(VR_ERROR_MISSING_ELEMENT, "Missing element (allowed)");
+    if ((err = check_tokens(list))) return err;
+    if (!strcmp(action, "enable")) r->check_allowed = true;
+    else if (!strcmp(action, "disable")) r->check_allowed = false;
+    else set_allowed(r, list, add);
+    json_t *res = json_pack("{s:s,s:I}", "videoroom", "success", "room", (json_int_t)r->id);
+    /* As Janus: the list, except after disable. */
+    if (strcmp(action, "disable") != 0) json_object_set(res, "allowed", r->allowed);
+    return res;
+}
+
 /* ---- requests ---- */
 
 static json_t *req_create(json_t *body)
@@ -245,10 +323,12 @@ static json_t *req_create(json_t *body)
         {"admin_key", JSON_STRING},     {"permanent", JSON_TRUE},      {"record", JSON_TRUE},
         {"bitrate_cap", JSON_TRUE},     {"audiolevel_event", JSON_TRUE},
         {"audio_active_packets", JSON_INTEGER}, {"audio_level_average", JSON_INTEGER},
+        {"allowed", JSON_ARRAY},
     };
     json_t *err = NULL;
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         if (vr_check_field(body, fields[i].name, fields[i].type, false, &err) < 0) return err;
+    if ((err = check_tokens(json_object_get(body, "allowed")))) return err;
     if (admin_key && (err = check_secret(admin_key, body, "admin_key"))) return err;
     if (json_is_true(json_object_get(body, "permanent")))
         return vr_error(VR_ERROR_UNKNOWN_ERROR, "Permanent rooms are not supported yet");
@@ -293,6 +373,11 @@ static json_t *req_create(json_t *body)
         r->audio_level_average = (int)json_integer_value(v);
     if (ac) snprintf(r->audiocodec, sizeof(r->audiocodec), "%s", ac);
     if (vc) snprintf(r->videocodec, sizeof(r->videocodec), "%s", vc);
+    json_t *allowed = json_object_get(body, "allowed");
+    if (allowed) {
+        r->check_allowed = true;
+        set_allowed(r, allowed, true);
+    }
     room_link(r);
     return json_pack("{s:s,s:I,s:b}", "videoroom", "created", "room", (json_int_t)id, "permanent", 0);
 }
@@ -449,6 +534,7 @@ json_t *vr_rooms_handle_sync(const char *request, json_t *body)
     if (!strcasecmp(request, "list")) return req_list(body);
     if (!strcasecmp(request, "listparticipants")) return req_listparticipants(body);
     if (!strcasecmp(request, "kick")) return req_kick(body);
+    if (!strcasecmp(request, "allowed")) return req_allowed(body);
     if (!strcasecmp(request, "moderate")) {
         json_t *err = NULL;
         vr_room *r = room_from(body, &err);
@@ -457,7 +543,7 @@ json_t *vr_rooms_handle_sync(const char *request, json_t *body)
         return vr_room_moderate(r, body);
     }
     static const char *const later[] = {
-        "allowed", "enable_recording", "listforwarders", "rtp_forward",
+        "enable_recording", "listforwarders", "rtp_forward",
         "stop_rtp_forward", "add_remote_publisher", "update_remote_publisher",
         "remove_remote_publisher", "publish_remotely", "unpublish_remotely", "listremotes",
         "list_remotes",

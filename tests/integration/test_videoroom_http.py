@@ -233,6 +233,10 @@ async def test_every_request_over_http():
         for req in ("enable_recording", "listforwarders", "rtp_forward", "stop_rtp_forward",
                     "add_remote_publisher", "listremotes"):
             err(await rest.sync(h0, {"request": req, "room": room, "secret": "hs"}), 499)
+        ok(await rest.sync(h0, {"request": "allowed", "room": room, "secret": "hs",
+                                "action": "add", "allowed": ["tok"]}), allowed=["tok"])
+        ok(await rest.sync(h0, {"request": "allowed", "room": room, "secret": "hs",
+                                "action": "disable"}), videoroom="success")
 
         # ---- publishers: join + publish, joinandconfigure, configure ----
         ha, _, pca = await publisher(rest, room, "A", 0)

@@ -12,6 +12,8 @@
 6. bitrate and fir_freq: the publisher gets REMB with the room's bitrate, its own
    (publish/configure "bitrate") capped by the room's with bitrate_cap, the new room
    bitrate after edit; key frame requests every fir_freq seconds, none after edit sets 0.
+7. allowed: the token list of a room (create with allowed, enable/disable/add/remove);
+   a publisher's join needs a listed token while it is on.
 """
 
 import asyncio
@@ -397,6 +399,52 @@ async def test_bitrate_and_fir_freq():
                 await pc.close()
     finally:
         RTCRtpSender._handle_rtcp_packet = orig
+
+
+# ---- 7. allowed ------------------------------------------------------------------------------
+
+@sy.timeout(30)
+async def test_allowed():
+    async with SERVER.ws() as c:
+        s0, h0 = await c.session_handle(plugin=VR)
+        d = await sync(c, s0, h0, {"request": "create", "room": 7006, "secret": "a",
+                                   "allowed": ["t1", "t2"]})
+        room = d["room"]
+        check_err(await sync(c, s0, h0, {"request": "create", "room": 7007, "allowed": [1]}), 430)
+
+        async def join(token=None):
+            s, h = await c.session_handle(plugin=VR)
+            body = {"request": "join", "ptype": "publisher", "room": room}
+            if token:
+                body["token"] = token
+            return data_of(await call(c, s, h, body))
+
+        check_err(await join(), 433)
+        check_err(await join("nope"), 433)
+        assert (await join("t1"))["videoroom"] == "joined"
+        allowed = {"request": "allowed", "room": room, "secret": "a"}
+        check_err(await sync(c, s0, h0, {**allowed, "secret": "x", "action": "enable"}), 433)
+        check_err(await sync(c, s0, h0, {**allowed}), 429)
+        check_err(await sync(c, s0, h0, {**allowed, "action": "shuffle"}), 430)
+        check_err(await sync(c, s0, h0, {**allowed, "action": "add"}), 429)
+        check_err(await sync(c, s0, h0, {**allowed, "action": "add", "allowed": [3]}), 430)
+        d = await sync(c, s0, h0, {**allowed, "action": "add", "allowed": ["t3", "t1"]})
+        assert d == {"videoroom": "success", "room": room, "allowed": ["t1", "t2", "t3"]}, d
+        d = await sync(c, s0, h0, {**allowed, "action": "remove", "allowed": ["t1"]})
+        assert d == {"videoroom": "success", "room": room, "allowed": ["t2", "t3"]}, d
+        check_err(await join("t1"), 433)
+        assert (await join("t3"))["videoroom"] == "joined"
+        d = await sync(c, s0, h0, {**allowed, "action": "disable"})
+        assert d == {"videoroom": "success", "room": room}, d
+        assert (await join())["videoroom"] == "joined"
+        d = await sync(c, s0, h0, {**allowed, "action": "enable"})
+        assert d["allowed"] == ["t2", "t3"], d
+        check_err(await join(), 433)
+        # A room created without a list: enable makes it empty, so nobody gets in.
+        r2 = (await sync(c, s0, h0, {"request": "create", "room": 7008}))["room"]
+        d = await sync(c, s0, h0, {"request": "allowed", "room": r2, "action": "enable"})
+        assert d == {"videoroom": "success", "room": r2, "allowed": []}, d
+        check_err(await sync(c, s0, h0, {"request": "allowed", "room": 999, "action": "enable"}), 426)
 
 
 if __name__ == "__main__":
