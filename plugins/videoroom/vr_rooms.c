@@ -99,6 +99,16 @@ static void room_link(vr_room *r)
     rooms = r;
 }
 
+static void room_unlink(vr_room *r)
+{
+    for (vr_room **pp = &rooms; *pp; pp = &(*pp)->next) {
+        if (*pp == r) {
+            *pp = r->next;
+            return;
+        }
+    }
+}
+
 static void set_str(char **dst, const char *v)
 {
     free(*dst);
@@ -107,11 +117,85 @@ static void set_str(char **dst, const char *v)
 
 /* ---- configuration file ---- */
 
+static char config_path[1024];
+
+static void put_str(config_setting_t *g, const char *name, const char *v)
+{
+    config_setting_t *s;
+    if (v && (s = config_setting_add(g, name, CONFIG_TYPE_STRING))) config_setting_set_string(s, v);
+}
+
+static void put_int(config_setting_t *g, const char *name, long long v)
+{
+    /* int when it fits: libconfig writes int64 with an "L" suffix. */
+    bool small = v >= INT32_MIN && v <= INT32_MAX;
+    config_setting_t *s = config_setting_add(g, name, small ? CONFIG_TYPE_INT : CONFIG_TYPE_INT64);
+    if (s && small) config_setting_set_int(s, (int)v);
+    else if (s) config_setting_set_int64(s, v);
+}
+
+static void put_bool(config_setting_t *g, const char *name, bool v)
+{
+    config_setting_t *s = config_setting_add(g, name, CONFIG_TYPE_BOOL);
+    if (s) config_setting_set_bool(s, v);
+}
+
+/* "permanent": writes the room (r) or its removal (r NULL, id) back to the plugin's
+ * config file (as TextRoom does): read, replace the room-<id> group, write to a
+ * temporary file, rename. libconfig drops the file's comments when it rewrites it (as
+ * Janus's jcfg does). */
+static bool rooms_persist(const vr_room *r, uint64_t id)
+{
+    config_t cfg;
+    config_init(&cfg);
+    FILE *f = fopen(config_path, "r");
+    if (f) {
+        fclose(f);
+        if (!config_read_file(&cfg, config_path)) {
+            config_destroy(&cfg);
+            return false;
+        }
+    }
+    char name[40];
+    snprintf(name, sizeof(name), "room-%" PRIu64, id);
+    config_setting_t *root = config_root_setting(&cfg);
+    if (config_setting_get_member(root, name)) config_setting_remove(root, name);
+    bool ok = true;
+    if (r) {
+        config_setting_t *g = config_setting_add(root, name, CONFIG_TYPE_GROUP);
+        ok = g != NULL;
+        if (ok) {
+            put_str(g, "description", r->description);
+            put_str(g, "secret", r->secret);
+            put_str(g, "pin", r->pin);
+            put_bool(g, "is_private", r->is_private);
+            put_bool(g, "require_pvtid", r->require_pvtid);
+            put_bool(g, "notify_joining", r->notify_joining);
+            put_int(g, "publishers", r->max_publishers);
+            put_int(g, "bitrate", r->bitrate);
+            put_bool(g, "bitrate_cap", r->bitrate_cap);
+            put_int(g, "fir_freq", r->fir_freq);
+            put_str(g, "audiocodec", r->audiocodec);
+            put_str(g, "videocodec", r->videocodec);
+            put_bool(g, "audiolevel_event", r->audiolevel_event);
+            put_int(g, "audio_active_packets", r->audio_active_packets);
+            put_int(g, "audio_level_average", r->audio_level_average);
+        }
+    }
+    char tmp[1100];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", config_path);
+    ok = ok && config_write_file(&cfg, tmp) == CONFIG_TRUE && rename(tmp, config_path) == 0;
+    if (!ok) remove(tmp);
+    config_destroy(&cfg);
+    return ok;
+}
+
 
 int vr_rooms_load(const char *config_dir)
 {
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/switchyard.plugin.videoroom.jcfg", config_dir ? config_dir : ".");
+    char *path = config_path;
+    snprintf(config_path, sizeof(config_path), "%s/switchyard.plugin.videoroom.jcfg",
+             config_dir ? config_dir : ".");
     FILE *f = fopen(path, "r");
     if (!f) return 0; /* no file: no rooms, defaults */
     fclose(f);
@@ -330,8 +414,6 @@ static json_t *req_create(json_t *body)
         if (vr_check_field(body, fields[i].name, fields[i].type, false, &err) < 0) return err;
     if ((err = check_tokens(json_object_get(body, "allowed")))) return err;
     if (admin_key && (err = check_secret(admin_key, body, "admin_key"))) return err;
-    if (json_is_true(json_object_get(body, "permanent")))
-        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Permanent rooms are not supported yet");
     if (json_is_true(json_object_get(body, "record")))
         return vr_error(VR_ERROR_UNKNOWN_ERROR, "Recording is not supported yet");
     const char *ac = json_string_value(json_object_get(body, "audiocodec"));
@@ -379,7 +461,14 @@ static json_t *req_create(json_t *body)
         set_allowed(r, allowed, true);
     }
     room_link(r);
-    return json_pack("{s:s,s:I,s:b}", "videoroom", "created", "room", (json_int_t)id, "permanent", 0);
+    bool permanent = json_is_true(json_object_get(body, "permanent"));
+    if (permanent && !rooms_persist(r, id)) {
+        room_unlink(r);
+        room_free(r);
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Could not write the room to %s", config_path);
+    }
+    return json_pack("{s:s,s:I,s:b}", "videoroom", "created", "room", (json_int_t)id, "permanent",
+                     permanent);
 }
 
 static json_t *req_edit(json_t *body)
@@ -400,8 +489,6 @@ static json_t *req_edit(json_t *body)
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         if (vr_check_field(body, fields[i].name, fields[i].type, false, &err) < 0) return err;
     if ((err = check_secret(r->secret, body, "secret"))) return err;
-    if (json_is_true(json_object_get(body, "permanent")))
-        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Permanent rooms are not supported yet");
     json_t *v;
     if ((v = json_object_get(body, "new_description")) && *json_string_value(v))
         set_str(&r->description, json_string_value(v));
@@ -416,6 +503,8 @@ static json_t *req_edit(json_t *body)
     if ((v = json_object_get(body, "new_publishers"))) r->max_publishers = (int)json_integer_value(v);
     if (json_object_get(body, "new_bitrate") || json_object_get(body, "new_fir_freq"))
         vr_room_media_params_changed(r);
+    if (json_is_true(json_object_get(body, "permanent")) && !rooms_persist(r, r->id))
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Edited, but could not write the room to %s", config_path);
     return json_pack("{s:s,s:I}", "videoroom", "edited", "room", (json_int_t)r->id);
 }
 
@@ -427,6 +516,8 @@ static json_t *req_destroy(json_t *body)
     if (vr_check_field(body, "permanent", JSON_TRUE, false, &err) < 0) return err;
     if ((err = check_secret(r->secret, body, "secret"))) return err;
     uint64_t id = r->id;
+    if (json_is_true(json_object_get(body, "permanent")) && !rooms_persist(NULL, id))
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Could not remove the room from %s", config_path);
     vr_room_evict_all(r);
     for (vr_room **pp = &rooms; *pp; pp = &(*pp)->next) {
         if (*pp == r) {

@@ -14,10 +14,12 @@
    bitrate after edit; key frame requests every fir_freq seconds, none after edit sets 0.
 7. allowed: the token list of a room (create with allowed, enable/disable/add/remove);
    a publisher's join needs a listed token while it is on.
+8. permanent: create/edit/destroy write the room back to the plugin's config file.
 """
 
 import asyncio
 import fractions
+import os
 import time
 
 import numpy
@@ -445,6 +447,38 @@ async def test_allowed():
         d = await sync(c, s0, h0, {"request": "allowed", "room": r2, "action": "enable"})
         assert d == {"videoroom": "success", "room": r2, "allowed": []}, d
         check_err(await sync(c, s0, h0, {"request": "allowed", "room": 999, "action": "enable"}), 426)
+
+
+# ---- 8. permanent rooms --------------------------------------------------------------------
+
+@sy.timeout(30)
+async def test_permanent():
+    async with SERVER.ws() as c:
+        cfg_path = os.path.join(SERVER.conf_dir, "switchyard.plugin.videoroom.jcfg")
+        s0, h0 = await c.session_handle(plugin=VR)
+        d = await sync(c, s0, h0, {"request": "create", "room": 7009, "description": "Kept",
+                                   "secret": "s9", "publishers": 5, "bitrate": 500000,
+                                   "fir_freq": 7, "videocodec": "vp8,h264", "permanent": True})
+        assert d == {"videoroom": "created", "room": 7009, "permanent": True}, d
+        kept = sy.parse_cfg(open(cfg_path).read(), cfg_path)
+        room = kept["room-7009"]
+        assert room["description"] == "Kept" and room["secret"] == "s9", room
+        assert room["publishers"] == 5 and room["bitrate"] == 500000 and room["fir_freq"] == 7, room
+        assert room["videocodec"] == "vp8,h264", room
+        assert "room-1234" in kept, "the rooms already in the file were lost"
+        d = await sync(c, s0, h0, {"request": "edit", "room": 7009, "secret": "s9",
+                                   "new_description": "Kept2", "permanent": True})
+        assert d == {"videoroom": "edited", "room": 7009}, d
+        assert sy.parse_cfg(open(cfg_path).read(), cfg_path)["room-7009"]["description"] == "Kept2"
+        # Not permanent: the file keeps the old description.
+        await sync(c, s0, h0, {"request": "edit", "room": 7009, "secret": "s9",
+                               "new_description": "Kept3"})
+        assert sy.parse_cfg(open(cfg_path).read(), cfg_path)["room-7009"]["description"] == "Kept2"
+        d = await sync(c, s0, h0, {"request": "destroy", "room": 7009, "secret": "s9",
+                                   "permanent": True})
+        assert d == {"videoroom": "destroyed", "room": 7009}, d
+        kept = sy.parse_cfg(open(cfg_path).read(), cfg_path)
+        assert "room-7009" not in kept and "room-1234" in kept, kept
 
 
 if __name__ == "__main__":
