@@ -7,7 +7,7 @@
 // The page is a bare Janus-API client of its own (pages/vr_simulcast.html), not html/.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Suite, assert, waitFor, importOrFail, TIME_FACTOR, reexecInNetns } from './harness.mjs';
+import { Suite, assert, waitFor, importOrFail, TIME_FACTOR, SANITIZE, reexecInNetns } from './harness.mjs';
 
 reexecInNetns();
 
@@ -45,10 +45,22 @@ suite.test('a subscriber switches substream 0 -> 2 -> 1 and decodes each layer',
   page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
   suite.diag(() => `browser console:\n${logs.join('\n')}`);
-  await page.goto('http://127.0.0.1:8088/vr_simulcast.html');
-
   const room = 4321;
-  await page.evaluate((r) => window.vr.publish(r), room);
+  // Seen under load (ASan build, busy machine), about one run in three there: Chromium's
+  // publisher PC stays "connecting" although DTLS completed on both sides (its log says
+  // "DTLS handshake complete", the server's "WebRTC up") and never sends a frame. Not
+  // understood yet (see the VideoRoom report); the connection setup, not the behaviour
+  // under test, is retried once with a fresh page.
+  for (let attempt = 1; ; attempt++) {
+    await page.goto('http://127.0.0.1:8088/vr_simulcast.html');
+    await page.evaluate((r) => window.vr.publish(r), room);
+    const up = await waitFor(() => page.evaluate(() => window.vr.pubPc.connectionState === 'connected'),
+                             20000, 'the publisher PC connected', 250).catch(() => false);
+    if (up) break;
+    const st = await page.evaluate(() => [window.vr.pubPc.connectionState, window.vr.pubPc.iceConnectionState]);
+    assert.ok(attempt < 2, `the publisher PC did not connect twice (${st})`);
+    console.log(`  attempt ${attempt}: the publisher PC is stuck (${st}); a fresh page`);
+  }
   // All three layers are sent, at three different widths.
   const out = await waitFor(async () => {
     const o = await page.evaluate(() => window.vr.outbound());
@@ -97,7 +109,9 @@ suite.test('a subscriber switches substream 0 -> 2 -> 1 and decodes each layer',
   console.log(`  layers seen: ${JSON.stringify(seen)}; events ${JSON.stringify(events)}; final inbound ${JSON.stringify(fin)}`);
   // No decode trouble across the switches: a switch costs at most a key frame request or
   // two (the subscriber's own), frames dropped stay a small fraction.
-  assert.ok(fin.framesDropped <= fin.framesDecoded / 10, JSON.stringify(fin));
+  // (Frames are also dropped when the machine is too busy, e.g. the ASan build on a shared
+  // machine: the bound is loose there.)
+  assert.ok(fin.framesDropped <= fin.framesDecoded / (SANITIZE ? 4 : 10), JSON.stringify(fin));
   assert.ok(fin.pliCount <= 10, JSON.stringify(fin));
   assert.ok(fin.keyFramesDecoded >= 3, JSON.stringify(fin));
 }, { timeout: 90000 * TIME_FACTOR });
