@@ -19,7 +19,7 @@ const sy_core_api *vr_core;
 
 /* ---- helpers ---- */
 
-static json_t *vr_check_secret_(const char *secret, json_t *body, const char *field)
+json_t *vr_check_secret_(const char *secret, json_t *body, const char *field)
 {
     if (!secret) return NULL;
     json_t *err = NULL;
@@ -29,7 +29,7 @@ static json_t *vr_check_secret_(const char *secret, json_t *body, const char *fi
     return NULL;
 }
 
-static void push(sy_plugin_handle *h, const char *tr, json_t *ev, json_t *jsep)
+void vr_push(sy_plugin_handle *h, const char *tr, json_t *ev, json_t *jsep)
 {
     vr_core->push_event(h, tr, ev, jsep);
     json_decref(ev);
@@ -47,7 +47,7 @@ static json_t *stream_json(const vr_participant *p, const vr_pub_stream *s)
 }
 
 /* The publisher's streams, in m-line order, the data channel included. */
-static json_t *pub_streams_json(const vr_participant *p)
+json_t *vr_pub_streams_json(const vr_participant *p)
 {
     json_t *streams = json_array();
     bool data_done = !p->data.present;
@@ -72,7 +72,7 @@ bool vr_participant_talking(const vr_participant *p)
     return false;
 }
 
-static const char *first_codec(const vr_participant *p, bool video)
+const char *vr_first_codec(const vr_participant *p, bool video)
 {
     for (int i = 0; i < p->n_streams; i++)
         if (p->streams[i].video == video) return sy_codec_id(p->streams[i].codec);
@@ -83,33 +83,31 @@ json_t *vr_publisher_entry(const vr_participant *p)
 {
     json_t *o = json_pack("{s:I}", "id", (json_int_t)p->id);
     if (p->display) json_object_set_new(o, "display", json_string(p->display));
-    const char *ac = first_codec(p, false), *vc = first_codec(p, true);
+    const char *ac = vr_first_codec(p, false), *vc = vr_first_codec(p, true);
     if (ac) json_object_set_new(o, "audio_codec", json_string(ac));
     if (vc) json_object_set_new(o, "video_codec", json_string(vc));
-    json_object_set_new(o, "streams", pub_streams_json(p));
+    json_object_set_new(o, "streams", vr_pub_streams_json(p));
     if (p->room->audiolevel_event) json_object_set_new(o, "talking", json_boolean(vr_participant_talking(p)));
     return o;
 }
 
-static vr_participant *find_participant(vr_room *r, uint64_t id)
+vr_participant *vr_find_participant(vr_room *r, uint64_t id)
 {
     for (vr_participant *p = r->participants; p; p = p->next)
         if (p->id == id) return p;
     return NULL;
 }
 
-static json_t *room_event(vr_room *r)
+json_t *vr_room_event(vr_room *r)
 {
     return json_pack("{s:s,s:I}", "videoroom", "event", "room", (json_int_t)r->id);
 }
 
-static json_t *sub_stream_json(const vr_subscriber *sub, const vr_sub_stream *st);
-
-static json_t *sub_streams_json(const vr_subscriber *sub)
+json_t *vr_sub_streams_json(const vr_subscriber *sub)
 {
     json_t *list = json_array();
     for (int i = 0; i < sub->n_streams; i++)
-        json_array_append_new(list, sub_stream_json(sub, &sub->streams[i]));
+        json_array_append_new(list, vr_sub_stream_json(sub, &sub->streams[i]));
     return list;
 }
 
@@ -117,7 +115,7 @@ static json_t *sub_streams_json(const vr_subscriber *sub)
  * offer (same m-lines in place, new ones appended, removed ones rejected), or
  * "updating" while an earlier offer still waits for its answer: the changes then go
  * out together in one offer once it arrives (start). */
-static json_t *sub_offer_event(vr_subscriber *sub, json_t **offer)
+json_t *vr_sub_offer_event(vr_subscriber *sub, json_t **offer)
 {
     if (sub->offer_pending) {
         sub->need_offer = true;
@@ -132,7 +130,7 @@ static json_t *sub_offer_event(vr_subscriber *sub, json_t **offer)
     free(sdp);
     sub->offer_pending = true;
     json_t *ev = json_pack("{s:s,s:I}", "videoroom", "updated", "room", (json_int_t)sub->room->id);
-    json_object_set_new(ev, "streams", sub_streams_json(sub));
+    json_object_set_new(ev, "streams", vr_sub_streams_json(sub));
     return ev;
 }
 
@@ -141,12 +139,12 @@ static void sub_renegotiate(vr_subscriber *sub, const char *tr)
 {
     if (sub->pc_gone) return;
     json_t *offer = NULL;
-    json_t *ev = sub_offer_event(sub, &offer);
-    if (offer || json_object_get(ev, "error_code")) push(sub->handle, tr, ev, offer);
+    json_t *ev = vr_sub_offer_event(sub, &offer);
+    if (offer || json_object_get(ev, "error_code")) vr_push(sub->handle, tr, ev, offer);
     else json_decref(ev);
 }
 
-static void deferred_offer(void *arg)
+void vr_deferred_offer(void *arg)
 {
     sy_plugin_handle *h = arg;
     vr_session *s = vr_core->get_plugin_data(h);
@@ -177,7 +175,7 @@ static void notice_main(void *arg)
         if (!n->talk && !p->active) {
             /* The publisher is up: the others learn about it now (Janus does it here). */
             p->active = true;
-            json_t *ev = room_event(r);
+            json_t *ev = vr_room_event(r);
             json_t *list = json_array();
             json_array_append_new(list, vr_publisher_entry(p));
             json_object_set_new(ev, "publishers", list);
@@ -253,7 +251,7 @@ static void pub_unpublish(vr_participant *p, bool notify)
         if (changed) sub_renegotiate(sub, NULL);
     }
     if (notify) {
-        json_t *ev = room_event(p->room);
+        json_t *ev = vr_room_event(p->room);
         json_object_set_new(ev, "unpublished", json_integer((json_int_t)p->id));
         if (p->display) json_object_set_new(ev, "display", json_string(p->display));
         vr_broadcast(p->room, p, ev);
@@ -262,7 +260,7 @@ static void pub_unpublish(vr_participant *p, bool notify)
 }
 
 /* Removes a participant from its room and frees it (after pub_unpublish). */
-static void pub_remove(vr_participant *p)
+void vr_pub_remove(vr_participant *p)
 {
     for (vr_participant **pp = &p->room->participants; *pp; pp = &(*pp)->next) {
         if (*pp == p) {
@@ -280,12 +278,12 @@ static void pub_remove(vr_participant *p)
 static void pub_leave(vr_participant *p)
 {
     pub_unpublish(p, true);
-    json_t *ev = room_event(p->room);
+    json_t *ev = vr_room_event(p->room);
     json_object_set_new(ev, "leaving", json_integer((json_int_t)p->id));
     if (p->display) json_object_set_new(ev, "display", json_string(p->display));
     vr_broadcast(p->room, p, ev);
     json_decref(ev);
-    pub_remove(p);
+    vr_pub_remove(p);
 }
 
 static void sub_remove(vr_subscriber *sub)
@@ -315,7 +313,7 @@ void vr_room_evict_all(vr_room *r)
         vr_core->push_event(p->handle, NULL, ev, NULL);
         pub_unpublish(p, false);
         vr_core->close_pc(p->handle);
-        pub_remove(p);
+        vr_pub_remove(p);
     }
     while (r->subscribers) {
         vr_subscriber *sub = r->subscribers;
@@ -328,23 +326,23 @@ void vr_room_evict_all(vr_room *r)
 
 int vr_room_kick(vr_room *r, uint64_t id, char *err, size_t errlen)
 {
-    vr_participant *p = find_participant(r, id);
+    vr_participant *p = vr_find_participant(r, id);
     if (!p) {
         snprintf(err, errlen, "No such user %" PRIu64 " in room %" PRIu64, id, r->id);
         return VR_ERROR_NO_SUCH_FEED;
     }
-    json_t *ev = room_event(r);
+    json_t *ev = vr_room_event(r);
     json_object_set_new(ev, "leaving", json_string("ok"));
     json_object_set_new(ev, "reason", json_string("kicked"));
-    push(p->handle, NULL, ev, NULL);
+    vr_push(p->handle, NULL, ev, NULL);
     pub_unpublish(p, true);
-    ev = room_event(r);
+    ev = vr_room_event(r);
     json_object_set_new(ev, "kicked", json_integer((json_int_t)p->id));
     if (p->display) json_object_set_new(ev, "display", json_string(p->display));
     vr_broadcast(r, p, ev);
     json_decref(ev);
     vr_core->close_pc(p->handle);
-    pub_remove(p);
+    vr_pub_remove(p);
     return 0;
 }
 
@@ -358,7 +356,7 @@ json_t *vr_room_moderate(vr_room *r, json_t *body)
     uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "id"));
     const char *mid = json_string_value(json_object_get(body, "mid"));
     bool mute = json_is_true(json_object_get(body, "mute"));
-    vr_participant *p = find_participant(r, id);
+    vr_participant *p = vr_find_participant(r, id);
     if (!p) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such user %" PRIu64 " in room %" PRIu64, id, r->id);
     int idx = -1;
     for (int i = 0; i < p->n_streams && idx < 0; i++)
@@ -368,7 +366,7 @@ json_t *vr_room_moderate(vr_room *r, json_t *body)
         p->streams[idx].muted = mute;
         if (p->published) vr_fwd_pub_mute(vr_room_worker(r), p->fwd, idx, mute);
     }
-    json_t *ev = room_event(r);
+    json_t *ev = vr_room_event(r);
     json_object_set_new(ev, "id", json_integer((json_int_t)id));
     json_object_set_new(ev, "mid", json_string(mid));
     json_object_set_new(ev, "moderation", json_string(mute ? "muted" : "unmuted"));
@@ -412,7 +410,7 @@ static void vr_destroy_session(sy_plugin_handle *h)
 /* ---- publishers ---- */
 
 /* Answers a publish offer. Returns NULL and fills *answer, or an error event. */
-static json_t *do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **answer)
+json_t *vr_do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **answer)
 {
     vr_participant *p = s->pub;
     vr_room *r = p->room;
@@ -474,18 +472,18 @@ static json_t *do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **an
     return NULL;
 }
 
-static json_t *configured_event(vr_participant *p)
+json_t *vr_configured_event(vr_participant *p)
 {
-    json_t *ev = room_event(p->room);
+    json_t *ev = vr_room_event(p->room);
     json_object_set_new(ev, "configured", json_string("ok"));
-    const char *ac = first_codec(p, false), *vc = first_codec(p, true);
+    const char *ac = vr_first_codec(p, false), *vc = vr_first_codec(p, true);
     if (ac) json_object_set_new(ev, "audio_codec", json_string(ac));
     if (vc) json_object_set_new(ev, "video_codec", json_string(vc));
-    json_object_set_new(ev, "streams", pub_streams_json(p));
+    json_object_set_new(ev, "streams", vr_pub_streams_json(p));
     return ev;
 }
 
-static json_t *join_publisher(vr_session *s, vr_room *r, json_t *body, json_t *jsep, json_t **answer)
+json_t *vr_join_publisher(vr_session *s, vr_room *r, json_t *body, json_t *jsep, json_t **answer)
 {
     json_t *err = NULL;
     if (vr_check_field(body, "id", JSON_INTEGER, false, &err) < 0 ||
@@ -494,9 +492,9 @@ static json_t *join_publisher(vr_session *s, vr_room *r, json_t *body, json_t *j
     if ((err = vr_check_secret_(r->pin, body, "pin"))) return err;
     if ((err = vr_check_token(r, body))) return err;
     uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "id"));
-    if (id && find_participant(r, id))
+    if (id && vr_find_participant(r, id))
         return vr_error(VR_ERROR_ID_EXISTS, "User ID %" PRIu64 " already exists", id);
-    while (!id || find_participant(r, id)) id = vr_core->random_id();
+    while (!id || vr_find_participant(r, id)) id = vr_core->random_id();
     if (vr_core->set_media_worker(s->handle, vr_room_worker(r)) < 0 && vr_core->worker_count() > 1)
         return vr_error(VR_ERROR_UNKNOWN_ERROR, "This handle already has a PeerConnection");
     vr_participant *p = calloc(1, sizeof(*p));
@@ -510,12 +508,12 @@ static json_t *join_publisher(vr_session *s, vr_room *r, json_t *body, json_t *j
     p->next = r->participants;
     r->participants = p;
     s->pub = p;
-    if (jsep && (err = do_publish(s, body, jsep, answer))) {
-        pub_remove(p);
+    if (jsep && (err = vr_do_publish(s, body, jsep, answer))) {
+        vr_pub_remove(p);
         return err;
     }
     if (r->notify_joining) {
-        json_t *ev = room_event(r);
+        json_t *ev = vr_room_event(r);
         json_t *who = json_pack("{s:I}", "id", (json_int_t)p->id);
         if (p->display) json_object_set_new(who, "display", json_string(p->display));
         json_object_set_new(ev, "joining", who);
@@ -525,7 +523,7 @@ static json_t *join_publisher(vr_session *s, vr_room *r, json_t *body, json_t *j
     return NULL;
 }
 
-static json_t *joined_event(vr_participant *p)
+json_t *vr_joined_event(vr_participant *p)
 {
     vr_room *r = p->room;
     json_t *ev = json_pack("{s:s,s:I,s:s,s:I,s:I}", "videoroom", "joined", "room", (json_int_t)r->id,
@@ -549,7 +547,7 @@ static json_t *joined_event(vr_participant *p)
 }
 
 /* configure (no offer) of a publisher: keyframe, display, bitrate. */
-static json_t *configure_publisher(vr_participant *p, json_t *body)
+json_t *vr_configure_publisher(vr_participant *p, json_t *body)
 {
     json_t *err = NULL;
     if (vr_check_field(body, "display", JSON_STRING, false, &err) < 0 ||
@@ -625,7 +623,7 @@ static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_p
         vr_check_field(item, "send", JSON_TRUE, false, &err) < 0)
         return err;
     uint64_t feed = (uint64_t)json_integer_value(json_object_get(item, "feed"));
-    vr_participant *p = find_participant(r, feed);
+    vr_participant *p = vr_find_participant(r, feed);
     if (!p || !p->published) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such feed (%" PRIu64 ")", feed);
     const char *mid = json_string_value(json_object_get(item, "mid"));
     json_t *v;
@@ -690,7 +688,7 @@ static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_p
     return NULL;
 }
 
-static json_t *sub_stream_json(const vr_subscriber *sub, const vr_sub_stream *st)
+json_t *vr_sub_stream_json(const vr_subscriber *sub, const vr_sub_stream *st)
 {
     if (st->data) {
         /* As Janus: the one data m-line, with the publishers it relays. */
@@ -698,7 +696,7 @@ static json_t *sub_stream_json(const vr_subscriber *sub, const vr_sub_stream *st
         bool ready = false;
         for (int i = 0; i < sub->n_data_feeds; i++) {
             json_array_append_new(ids, json_integer((json_int_t)sub->data_feeds[i]));
-            vr_participant *p = find_participant(sub->room, sub->data_feeds[i]);
+            vr_participant *p = vr_find_participant(sub->room, sub->data_feeds[i]);
             if (p && p->active) ready = true;
         }
         bool active = !st->removed && sub->n_data_feeds > 0;
@@ -710,7 +708,7 @@ static json_t *sub_stream_json(const vr_subscriber *sub, const vr_sub_stream *st
                           st->mid, "type", st->video ? "video" : "audio", "active", st->feed_id != 0,
                           "feed_id", (json_int_t)st->feed_id, "feed_mid", st->feed_mid, "send",
                           st->send, "codec", sy_codec_id(st->codec), "ready", false);
-    vr_participant *p = st->feed_id ? find_participant(sub->room, st->feed_id) : NULL;
+    vr_participant *p = st->feed_id ? vr_find_participant(sub->room, st->feed_id) : NULL;
     if (p && p->active && !st->removed) json_object_set_new(o, "ready", json_true());
     if (st->removed) json_object_set_new(o, "active", json_false());
     if (st->feed_display) json_object_set_new(o, "feed_display", json_string(st->feed_display));
@@ -722,7 +720,7 @@ static json_t *sub_stream_json(const vr_subscriber *sub, const vr_sub_stream *st
     return o;
 }
 
-static json_t *join_subscriber(vr_session *s, vr_room *r, json_t *body, json_t **offer)
+json_t *vr_join_subscriber(vr_session *s, vr_room *r, json_t *body, json_t **offer)
 {
     json_t *err = NULL;
     if (vr_check_field(body, "streams", JSON_ARRAY, false, &err) < 0 ||
@@ -789,7 +787,7 @@ static json_t *join_subscriber(vr_session *s, vr_room *r, json_t *body, json_t *
         vr_fwd_sub_add_stream(sub->fwd, &sub->streams[i], clock, p->fwd, (int)(src[i] - p->streams));
     }
     for (int i = 0; i < sub->n_data_feeds; i++) {
-        vr_participant *p = find_participant(r, sub->data_feeds[i]);
+        vr_participant *p = vr_find_participant(r, sub->data_feeds[i]);
         if (p && p->published) vr_fwd_sub_data_src(sub->fwd, p->fwd);
     }
     sub->next = r->subscribers;
@@ -802,7 +800,7 @@ static json_t *join_subscriber(vr_session *s, vr_room *r, json_t *body, json_t *
     json_t *ev = json_pack("{s:s,s:I}", "videoroom", "attached", "room", (json_int_t)r->id);
     json_t *list = json_array();
     for (int i = 0; i < sub->n_streams; i++)
-        json_array_append_new(list, sub_stream_json(sub, &sub->streams[i]));
+        json_array_append_new(list, vr_sub_stream_json(sub, &sub->streams[i]));
     json_object_set_new(ev, "streams", list);
     (void)src;
     if (legacy) {
@@ -847,7 +845,7 @@ static json_t *configure_sub_item(vr_subscriber *sub, json_t *item, const char *
     return NULL;
 }
 
-static json_t *configure_subscriber(vr_subscriber *sub, json_t *body)
+json_t *vr_configure_subscriber(vr_subscriber *sub, json_t *body)
 {
     json_t *err = NULL;
     if (vr_check_field(body, "streams", JSON_ARRAY, false, &err) < 0 ||
@@ -881,7 +879,7 @@ static json_t *configure_subscriber(vr_subscriber *sub, json_t *body)
 }
 
 /* subscribe / unsubscribe / update: changes the subscription, then renegotiates. */
-static json_t *sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t **offer)
+json_t *vr_sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t **offer)
 {
     vr_room *r = sub->room;
     bool rm[VR_MAX_STREAMS] = {false};
@@ -902,7 +900,7 @@ static json_t *sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t *
                 continue;
             rm[j] = true;
         }
-        vr_participant *dp = feed ? find_participant(r, feed) : NULL;
+        vr_participant *dp = feed ? vr_find_participant(r, feed) : NULL;
         if (dp && dp->data.present && (!mid || !strcmp(mid, dp->data.mid)) &&
             n_data_rm < VR_MAX_STREAMS)
             data_rm[n_data_rm++] = feed;
@@ -935,7 +933,7 @@ static json_t *sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t *
     for (int i = 0; i < n_data_rm; i++) {
         for (int k = 0; k < sub->n_data_feeds; k++) {
             if (sub->data_feeds[k] != data_rm[i]) continue;
-            vr_participant *p = find_participant(r, data_rm[i]);
+            vr_participant *p = vr_find_participant(r, data_rm[i]);
             if (p && p->published) vr_fwd_sub_data_del(worker, sub->fwd, p->fwd);
             sub->data_feeds[k] = sub->data_feeds[--sub->n_data_feeds];
             if (k < old_nd) old_nd--; /* moved, not new */
@@ -943,7 +941,7 @@ static json_t *sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t *
         }
     }
     for (int i = old_nd; i < sub->n_data_feeds; i++) {
-        vr_participant *p = find_participant(r, sub->data_feeds[i]);
+        vr_participant *p = vr_find_participant(r, sub->data_feeds[i]);
         if (p && p->published) vr_fwd_sub_data_add(worker, sub->fwd, p->fwd);
     }
     for (int i = old_n; i < sub->n_streams; i++) {
@@ -963,7 +961,7 @@ static json_t *sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t *
         changed = true;
     }
     if (!changed) return json_pack("{s:s,s:I}", "videoroom", "updated", "room", (json_int_t)r->id);
-    return sub_offer_event(sub, offer);
+    return vr_sub_offer_event(sub, offer);
 }
 
 /* Legacy 0.x switch {feed, audio?, video?}: every audio/video m-line of the subscription
@@ -976,7 +974,7 @@ static json_t *legacy_switch_streams(vr_subscriber *sub, json_t *body, json_t **
         vr_check_field(body, "video", JSON_TRUE, false, err) < 0)
         return NULL;
     uint64_t feed = (uint64_t)json_integer_value(json_object_get(body, "feed"));
-    vr_participant *p = find_participant(sub->room, feed);
+    vr_participant *p = vr_find_participant(sub->room, feed);
     if (!p || !p->published) {
         *err = vr_error(VR_ERROR_NO_SUCH_FEED, "No such feed (%" PRIu64 ")", feed);
         return NULL;
@@ -1006,7 +1004,7 @@ static json_t *legacy_switch_streams(vr_subscriber *sub, json_t *body, json_t **
 }
 
 /* switch: other sources for existing m-lines, no renegotiation (same codec). */
-static json_t *sub_switch(vr_subscriber *sub, json_t *body)
+json_t *vr_sub_switch(vr_subscriber *sub, json_t *body)
 {
     vr_room *r = sub->room;
     json_t *err = NULL;
@@ -1014,7 +1012,7 @@ static json_t *sub_switch(vr_subscriber *sub, json_t *body)
         json_t *list = legacy_switch_streams(sub, body, &err);
         if (!list) return err;
         json_t *b = json_pack("{s:o}", "streams", list);
-        json_t *ev = sub_switch(sub, b);
+        json_t *ev = vr_sub_switch(sub, b);
         json_decref(b);
         if (!json_object_get(ev, "error_code")) {
             json_object_set(ev, "id", json_object_get(body, "feed"));
@@ -1041,7 +1039,7 @@ static json_t *sub_switch(vr_subscriber *sub, json_t *body)
                 !strcmp(sub->streams[j].mid, sub_mid))
                 slot[i] = j;
         if (slot[i] < 0) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such subscriber mid '%s'", sub_mid);
-        vr_participant *p = find_participant(r, feed);
+        vr_participant *p = vr_find_participant(r, feed);
         if (!p || !p->published) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such feed (%" PRIu64 ")", feed);
         pidx[i] = -1;
         for (int j = 0; j < p->n_streams; j++)
@@ -1072,7 +1070,7 @@ static json_t *sub_switch(vr_subscriber *sub, json_t *body)
     }
     json_t *ev = json_pack("{s:s,s:s,s:I,s:i}", "videoroom", "event", "switched", "ok", "room",
                            (json_int_t)r->id, "changes", changes);
-    json_object_set_new(ev, "streams", sub_streams_json(sub));
+    json_object_set_new(ev, "streams", vr_sub_streams_json(sub));
     return ev;
 }
 
@@ -1092,12 +1090,12 @@ static json_t *handle_join(vr_session *s, json_t *body, json_t *jsep, bool and_c
                         s->pub ? "publisher" : "subscriber");
     const char *ptype = json_string_value(json_object_get(body, "ptype"));
     if (!strcmp(ptype, "publisher")) {
-        if ((err = join_publisher(s, r, body, and_configure ? jsep : NULL, jsep_out))) return err;
-        return joined_event(s->pub);
+        if ((err = vr_join_publisher(s, r, body, and_configure ? jsep : NULL, jsep_out))) return err;
+        return vr_joined_event(s->pub);
     }
     if (!strcmp(ptype, "subscriber") || !strcmp(ptype, "listener")) {
         if (jsep) return vr_error(VR_ERROR_INVALID_SDP_TYPE, "Subscribers do not send offers");
-        return join_subscriber(s, r, body, jsep_out);
+        return vr_join_subscriber(s, r, body, jsep_out);
     }
     return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (ptype)");
 }
@@ -1116,27 +1114,27 @@ static json_t *handle_async(vr_session *s, const char *request, json_t *body, js
             if (!jsep) {
                 if (!strcmp(request, "publish"))
                     return vr_error(VR_ERROR_INVALID_SDP, "Missing SDP offer");
-                if ((err = configure_publisher(p, body))) return err;
-                json_t *ev = room_event(p->room);
+                if ((err = vr_configure_publisher(p, body))) return err;
+                json_t *ev = vr_room_event(p->room);
                 json_object_set_new(ev, "configured", json_string("ok"));
                 return ev;
             }
             if (!strcmp(request, "publish") && p->published)
                 return vr_error(VR_ERROR_ALREADY_PUBLISHED, "Can't publish, already published");
-            if ((err = do_publish(s, body, jsep, jsep_out))) return err;
-            return configured_event(p);
+            if ((err = vr_do_publish(s, body, jsep, jsep_out))) return err;
+            return vr_configured_event(p);
         }
         if (!strcmp(request, "unpublish")) {
             if (!p->published) return vr_error(VR_ERROR_NOT_PUBLISHED, "Can't unpublish, not published");
             vr_room *r = p->room;
             pub_unpublish(p, true);
             vr_core->close_pc(p->handle);
-            json_t *ev = room_event(r);
+            json_t *ev = vr_room_event(r);
             json_object_set_new(ev, "unpublished", json_string("ok"));
             return ev;
         }
         if (!strcmp(request, "leave")) {
-            json_t *ev = room_event(p->room);
+            json_t *ev = vr_room_event(p->room);
             bool had_pc = p->published;
             pub_leave(p);
             if (had_pc) vr_core->close_pc(s->handle);
@@ -1159,7 +1157,7 @@ static json_t *handle_async(vr_session *s, const char *request, json_t *body, js
             if (sub->need_offer) {
                 /* Changes waited for this answer: offer them once the core applied it. */
                 vr_core->handle_ref(sub->handle);
-                if (vr_core->run_on_main(deferred_offer, sub->handle) < 0)
+                if (vr_core->run_on_main(vr_deferred_offer, sub->handle) < 0)
                     vr_core->handle_unref(sub->handle);
             }
         }
@@ -1167,7 +1165,7 @@ static json_t *handle_async(vr_session *s, const char *request, json_t *body, js
             sub->paused = false;
             vr_fwd_sub_set_paused(worker, sub->fwd, false);
         }
-        json_t *ev = room_event(sub->room);
+        json_t *ev = vr_room_event(sub->room);
         json_object_set_new(ev, "started", json_string("ok"));
         return ev;
     }
@@ -1177,13 +1175,13 @@ static json_t *handle_async(vr_session *s, const char *request, json_t *body, js
             sub->paused = true;
             vr_fwd_sub_set_paused(worker, sub->fwd, true);
         }
-        json_t *ev = room_event(sub->room);
+        json_t *ev = vr_room_event(sub->room);
         json_object_set_new(ev, "paused", json_string("ok"));
         return ev;
     }
     if (!strcmp(request, "configure")) {
-        if ((err = configure_subscriber(sub, body))) return err;
-        json_t *ev = room_event(sub->room);
+        if ((err = vr_configure_subscriber(sub, body))) return err;
+        json_t *ev = vr_room_event(sub->room);
         json_object_set_new(ev, "configured", json_string("ok"));
         return ev;
     }
@@ -1203,11 +1201,11 @@ static json_t *handle_async(vr_session *s, const char *request, json_t *body, js
             else del = json_object_get(body, "streams");
         }
         if (sub->pc_gone) return vr_error(VR_ERROR_UNKNOWN_ERROR, "The PeerConnection is gone");
-        return sub_update(sub, add, del, jsep_out);
+        return vr_sub_update(sub, add, del, jsep_out);
     }
-    if (!strcmp(request, "switch")) return sub_switch(sub, body);
+    if (!strcmp(request, "switch")) return vr_sub_switch(sub, body);
     if (!strcmp(request, "leave")) {
-        json_t *ev = room_event(sub->room);
+        json_t *ev = vr_room_event(sub->room);
         sub_remove(sub);
         vr_core->close_pc(s->handle);
         json_object_set_new(ev, "left", json_string("ok"));
@@ -1261,7 +1259,7 @@ static sy_plugin_result vr_handle_message(sy_plugin_handle *h, const char *tr, j
     for (char *c = lower; *c; c++) *c = (char)(*c | 0x20);
     json_t *jsep_out = NULL;
     json_t *ev = handle_async(s, lower, body, jsep, &jsep_out);
-    push(h, tr, ev, jsep_out);
+    vr_push(h, tr, ev, jsep_out);
     res.type = SY_PLUGIN_OK_WAIT;
     return res;
 }

@@ -179,6 +179,36 @@ bool vr_participant_talking(const vr_participant *p);
 /* moderate {room, secret, id, mid, mute}: implemented in videoroom.c (secret checked). */
 json_t *vr_room_moderate(vr_room *r, json_t *body);
 
+/* ---- videoroom.c: shared helpers (main thread) ---- */
+json_t *vr_check_secret_(const char *secret, json_t *body, const char *field);
+void vr_push(sy_plugin_handle *h, const char *tr, json_t *ev, json_t *jsep);
+json_t *vr_pub_streams_json(const vr_participant *p);
+const char *vr_first_codec(const vr_participant *p, bool video);
+vr_participant *vr_find_participant(vr_room *r, uint64_t id);
+json_t *vr_room_event(vr_room *r); /* {"videoroom":"event","room":R} */
+json_t *vr_sub_streams_json(const vr_subscriber *sub);
+/* The subscription's new offer and its "updated" event. */
+json_t *vr_sub_offer_event(vr_subscriber *sub, json_t **offer);
+void vr_deferred_offer(void *arg); /* run_on_main with a referenced handle */
+/* Takes a participant out of its room and frees it (its forwarding state is gone). */
+void vr_pub_remove(vr_participant *p);
+
+/* ---- publishers (main thread) ---- */
+json_t *vr_join_publisher(vr_session *s, vr_room *r, json_t *body, json_t *jsep, json_t **answer);
+json_t *vr_joined_event(vr_participant *p);
+/* Answers a publish offer: NULL and *answer, or an error event. */
+json_t *vr_do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **answer);
+json_t *vr_configured_event(vr_participant *p);
+json_t *vr_configure_publisher(vr_participant *p, json_t *body); /* configure without offer */
+
+/* ---- subscribers (main thread) ---- */
+json_t *vr_join_subscriber(vr_session *s, vr_room *r, json_t *body, json_t **offer);
+json_t *vr_sub_stream_json(const vr_subscriber *sub, const vr_sub_stream *st);
+json_t *vr_configure_subscriber(vr_subscriber *sub, json_t *body);
+/* subscribe / unsubscribe / update, then the renegotiation. */
+json_t *vr_sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t **offer);
+json_t *vr_sub_switch(vr_subscriber *sub, json_t *body);
+
 /* ---- helpers (vr_rooms.c) ---- */
 json_t *vr_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Checks that a field has the type (JSON_INTEGER means a positive integer, JSON_TRUE
