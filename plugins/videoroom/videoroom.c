@@ -2,10 +2,10 @@
  * janus.plugin.videoroom: the SFU rooms of the Janus API (janus-api.md section 2),
  * first cut. See vr.h for who owns what on which thread.
  *
- * This file: the plugin descriptor, per-handle sessions, the asynchronous requests of
- * publishers (join, publish/configure, joinandconfigure, unpublish, leave) and
- * subscribers (join, start, pause, configure, leave), and the media callbacks, which
- * hand over to the worker-owned forwarding state (vr_fwd.c).
+ * This file: the plugin descriptor, per-handle sessions, shared helpers, participant
+ * teardown, the dispatch of the asynchronous requests (the publisher side is in
+ * vr_publisher.c, the subscriber side in vr_subscriber.c), and the media callbacks,
+ * which hand over to the worker-owned forwarding state (vr_fwd.c).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,7 +19,7 @@ const sy_core_api *vr_core;
 
 /* ---- helpers ---- */
 
-static json_t *vr_check_secret_(const char *secret, json_t *body, const char *field)
+json_t *vr_check_secret_(const char *secret, json_t *body, const char *field)
 {
     if (!secret) return NULL;
     json_t *err = NULL;
@@ -33,7 +33,7 @@ static json_t *vr_check_secret_(const char *secret, json_t *body, const char *fi
     return NULL;
 }
 
-static void push(sy_plugin_handle *h, const char *tr, json_t *ev, json_t *jsep)
+void vr_push(sy_plugin_handle *h, const char *tr, json_t *ev, json_t *jsep)
 {
     vr_core->push_event(h, tr, ev, jsep);
     json_decref(ev);
@@ -51,7 +51,7 @@ static json_t *stream_json(const vr_participant *p, const vr_pub_stream *s)
 }
 
 /* The publisher's streams, in m-line order, the data channel included. */
-static json_t *pub_streams_json(const vr_participant *p)
+json_t *vr_pub_streams_json(const vr_participant *p)
 {
     json_t *streams = json_array();
     bool data_done = !p->data.present;
@@ -76,7 +76,7 @@ bool vr_participant_talking(const vr_participant *p)
     return false;
 }
 
-static const char *first_codec(const vr_participant *p, bool video)
+const char *vr_first_codec(const vr_participant *p, bool video)
 {
     for (int i = 0; i < p->n_streams; i++)
         if (p->streams[i].video == video) return sy_codec_id(p->streams[i].codec);
@@ -87,33 +87,31 @@ json_t *vr_publisher_entry(const vr_participant *p)
 {
     json_t *o = json_pack("{s:I}", "id", (json_int_t)p->id);
     if (p->display) json_object_set_new(o, "display", json_string(p->display));
-    const char *ac = first_codec(p, false), *vc = first_codec(p, true);
+    const char *ac = vr_first_codec(p, false), *vc = vr_first_codec(p, true);
     if (ac) json_object_set_new(o, "audio_codec", json_string(ac));
     if (vc) json_object_set_new(o, "video_codec", json_string(vc));
-    json_object_set_new(o, "streams", pub_streams_json(p));
+    json_object_set_new(o, "streams", vr_pub_streams_json(p));
     if (p->room->audiolevel_event) json_object_set_new(o, "talking", json_boolean(vr_participant_talking(p)));
     return o;
 }
 
-static vr_participant *find_participant(vr_room *r, uint64_t id)
+vr_participant *vr_find_participant(vr_room *r, uint64_t id)
 {
     for (vr_participant *p = r->participants; p; p = p->next)
         if (p->id == id) return p;
     return NULL;
 }
 
-static json_t *room_event(vr_room *r)
+json_t *vr_room_event(vr_room *r)
 {
     return json_pack("{s:s,s:I}", "videoroom", "event", "room", (json_int_t)r->id);
 }
 
-static json_t *sub_stream_json(const vr_subscriber *sub, const vr_sub_stream *st);
-
-static json_t *sub_streams_json(const vr_subscriber *sub)
+json_t *vr_sub_streams_json(const vr_subscriber *sub)
 {
     json_t *list = json_array();
     for (int i = 0; i < sub->n_streams; i++)
-        json_array_append_new(list, sub_stream_json(sub, &sub->streams[i]));
+        json_array_append_new(list, vr_sub_stream_json(sub, &sub->streams[i]));
     return list;
 }
 
@@ -121,7 +119,7 @@ static json_t *sub_streams_json(const vr_subscriber *sub)
  * offer (same m-lines in place, new ones appended, removed ones rejected), or
  * "updating" while an earlier offer still waits for its answer: the changes then go
  * out together in one offer once it arrives (start). */
-static json_t *sub_offer_event(vr_subscriber *sub, json_t **offer)
+json_t *vr_sub_offer_event(vr_subscriber *sub, json_t **offer)
 {
     if (sub->offer_pending) {
         sub->need_offer = true;
@@ -136,7 +134,7 @@ static json_t *sub_offer_event(vr_subscriber *sub, json_t **offer)
     free(sdp);
     sub->offer_pending = true;
     json_t *ev = json_pack("{s:s,s:I}", "videoroom", "updated", "room", (json_int_t)sub->room->id);
-    json_object_set_new(ev, "streams", sub_streams_json(sub));
+    json_object_set_new(ev, "streams", vr_sub_streams_json(sub));
     return ev;
 }
 
@@ -145,12 +143,12 @@ static void sub_renegotiate(vr_subscriber *sub, const char *tr)
 {
     if (sub->pc_gone) return;
     json_t *offer = NULL;
-    json_t *ev = sub_offer_event(sub, &offer);
-    if (offer || json_object_get(ev, "error_code")) push(sub->handle, tr, ev, offer);
+    json_t *ev = vr_sub_offer_event(sub, &offer);
+    if (offer || json_object_get(ev, "error_code")) vr_push(sub->handle, tr, ev, offer);
     else json_decref(ev);
 }
 
-static void deferred_offer(void *arg)
+void vr_deferred_offer(void *arg)
 {
     sy_plugin_handle *h = arg;
     vr_session *s = vr_core->get_plugin_data(h);
@@ -181,7 +179,7 @@ static void notice_main(void *arg)
         if (!n->talk && !p->active) {
             /* The publisher is up: the others learn about it now (Janus does it here). */
             p->active = true;
-            json_t *ev = room_event(r);
+            json_t *ev = vr_room_event(r);
             json_t *list = json_array();
             json_array_append_new(list, vr_publisher_entry(p));
             json_object_set_new(ev, "publishers", list);
@@ -257,7 +255,7 @@ static void pub_unpublish(vr_participant *p, bool notify)
         if (changed) sub_renegotiate(sub, NULL);
     }
     if (notify) {
-        json_t *ev = room_event(p->room);
+        json_t *ev = vr_room_event(p->room);
         json_object_set_new(ev, "unpublished", json_integer((json_int_t)p->id));
         if (p->display) json_object_set_new(ev, "display", json_string(p->display));
         vr_broadcast(p->room, p, ev);
@@ -266,7 +264,7 @@ static void pub_unpublish(vr_participant *p, bool notify)
 }
 
 /* Removes a participant from its room and frees it (after pub_unpublish). */
-static void pub_remove(vr_participant *p)
+void vr_pub_remove(vr_participant *p)
 {
     for (vr_participant **pp = &p->room->participants; *pp; pp = &(*pp)->next) {
         if (*pp == p) {
@@ -284,12 +282,12 @@ static void pub_remove(vr_participant *p)
 static void pub_leave(vr_participant *p)
 {
     pub_unpublish(p, true);
-    json_t *ev = room_event(p->room);
+    json_t *ev = vr_room_event(p->room);
     json_object_set_new(ev, "leaving", json_integer((json_int_t)p->id));
     if (p->display) json_object_set_new(ev, "display", json_string(p->display));
     vr_broadcast(p->room, p, ev);
     json_decref(ev);
-    pub_remove(p);
+    vr_pub_remove(p);
 }
 
 static void sub_remove(vr_subscriber *sub)
@@ -319,7 +317,7 @@ void vr_room_evict_all(vr_room *r)
         vr_core->push_event(p->handle, NULL, ev, NULL);
         pub_unpublish(p, false);
         vr_core->close_pc(p->handle);
-        pub_remove(p);
+        vr_pub_remove(p);
     }
     while (r->subscribers) {
         vr_subscriber *sub = r->subscribers;
@@ -332,23 +330,23 @@ void vr_room_evict_all(vr_room *r)
 
 int vr_room_kick(vr_room *r, uint64_t id, char *err, size_t errlen)
 {
-    vr_participant *p = find_participant(r, id);
+    vr_participant *p = vr_find_participant(r, id);
     if (!p) {
         snprintf(err, errlen, "No such user %" PRIu64 " in room %" PRIu64, id, r->id);
         return VR_ERROR_NO_SUCH_FEED;
     }
-    json_t *ev = room_event(r);
+    json_t *ev = vr_room_event(r);
     json_object_set_new(ev, "leaving", json_string("ok"));
     json_object_set_new(ev, "reason", json_string("kicked"));
-    push(p->handle, NULL, ev, NULL);
+    vr_push(p->handle, NULL, ev, NULL);
     pub_unpublish(p, true);
-    ev = room_event(r);
+    ev = vr_room_event(r);
     json_object_set_new(ev, "kicked", json_integer((json_int_t)p->id));
     if (p->display) json_object_set_new(ev, "display", json_string(p->display));
     vr_broadcast(r, p, ev);
     json_decref(ev);
     vr_core->close_pc(p->handle);
-    pub_remove(p);
+    vr_pub_remove(p);
     return 0;
 }
 
@@ -362,7 +360,7 @@ json_t *vr_room_moderate(vr_room *r, json_t *body)
     uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "id"));
     const char *mid = json_string_value(json_object_get(body, "mid"));
     bool mute = json_is_true(json_object_get(body, "mute"));
-    vr_participant *p = find_participant(r, id);
+    vr_participant *p = vr_find_participant(r, id);
     if (!p) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such user %" PRIu64 " in room %" PRIu64, id, r->id);
     int idx = -1;
     for (int i = 0; i < p->n_streams && idx < 0; i++)
@@ -372,7 +370,7 @@ json_t *vr_room_moderate(vr_room *r, json_t *body)
         p->streams[idx].muted = mute;
         if (p->published) vr_fwd_pub_mute(vr_room_worker(r), p->fwd, idx, mute);
     }
-    json_t *ev = room_event(r);
+    json_t *ev = vr_room_event(r);
     json_object_set_new(ev, "id", json_integer((json_int_t)id));
     json_object_set_new(ev, "mid", json_string(mid));
     json_object_set_new(ev, "moderation", json_string(mute ? "muted" : "unmuted"));
@@ -413,596 +411,6 @@ static void vr_destroy_session(sy_plugin_handle *h)
     free(s);
 }
 
-/* ---- publishers ---- */
-
-/* Answers a publish offer. Returns NULL and fills *answer, or an error event. */
-static json_t *do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **answer)
-{
-    vr_participant *p = s->pub;
-    vr_room *r = p->room;
-    json_t *err = NULL;
-    static const char *const strs[] = {"audiocodec", "videocodec", "display"};
-    for (size_t i = 0; i < 3; i++)
-        if (vr_check_field(body, strs[i], JSON_STRING, false, &err) < 0) return err;
-    if (vr_check_field(body, "bitrate", JSON_INTEGER, false, &err) < 0) return err;
-    if (json_is_true(json_object_get(body, "record")))
-        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Recording is not supported yet");
-    const char *type = json_string_value(json_object_get(jsep, "type"));
-    if (!type || strcasecmp(type, "offer"))
-        return vr_error(VR_ERROR_INVALID_SDP_TYPE, "Unexpected %s (publishers send offers)",
-                        type ? type : "JSEP");
-    if (p->published)
-        return vr_error(VR_ERROR_UNKNOWN_ERROR,
-                        "Renegotiation of a publisher is not supported yet (unpublish first)");
-    int active = 0;
-    for (vr_participant *o = r->participants; o; o = o->next) active += o->published;
-    if (active >= r->max_publishers)
-        return vr_error(VR_ERROR_PUBLISHERS_FULL, "Maximum number of publishers (%d) already reached",
-                        r->max_publishers);
-    const char *ac = json_string_value(json_object_get(body, "audiocodec"));
-    const char *vc = json_string_value(json_object_get(body, "videocodec"));
-    if (ac && (!vr_codec_list_valid(ac, false) || !strstr(r->audiocodec, ac)))
-        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (audiocodec: not allowed in this room)");
-    if (vc && (!vr_codec_list_valid(vc, true) || !strstr(r->videocodec, vc)))
-        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (videocodec: not allowed in this room)");
-    char errtext[256] = "";
-    int n = 0;
-    char *sdp = vr_sdp_publisher_answer(json_string_value(json_object_get(jsep, "sdp")),
-                                        ac ? ac : r->audiocodec, vc ? vc : r->videocodec,
-                                        p->streams, &n, &p->data, errtext, sizeof(errtext));
-    if (!sdp) return vr_error(VR_ERROR_INVALID_SDP, "Error generating the answer: %s", errtext);
-    p->n_streams = n;
-    const char *display = json_string_value(json_object_get(body, "display"));
-    if (display) {
-        free(p->display);
-        p->display = strdup(display);
-    }
-    static uint64_t gens;
-    p->gen = ++gens;
-    p->active = false;
-    p->fwd = vr_fwd_pub_new(p->handle, p->streams, n, r->bitrate, p->gen, r);
-    if (!p->fwd) {
-        free(sdp);
-        p->n_streams = 0;
-        memset(&p->data, 0, sizeof(p->data));
-        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
-    }
-    p->published = true;
-    atomic_store(&s->fwd_pub, p->fwd);
-    *answer = json_pack("{s:s,s:s}", "type", "answer", "sdp", sdp);
-    free(sdp);
-    /* Others learn about the new publisher when its peer connection is up
-     * (setup_media -> vr_notice_active). */
-    return NULL;
-}
-
-static json_t *configured_event(vr_participant *p)
-{
-    json_t *ev = room_event(p->room);
-    json_object_set_new(ev, "configured", json_string("ok"));
-    const char *ac = first_codec(p, false), *vc = first_codec(p, true);
-    if (ac) json_object_set_new(ev, "audio_codec", json_string(ac));
-    if (vc) json_object_set_new(ev, "video_codec", json_string(vc));
-    json_object_set_new(ev, "streams", pub_streams_json(p));
-    return ev;
-}
-
-static json_t *join_publisher(vr_session *s, vr_room *r, json_t *body, json_t *jsep, json_t **answer)
-{
-    json_t *err = NULL;
-    if (vr_check_field(body, "id", JSON_INTEGER, false, &err) < 0 ||
-        vr_check_field(body, "display", JSON_STRING, false, &err) < 0)
-        return err;
-    if ((err = vr_check_secret_(r->pin, body, "pin"))) return err;
-    uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "id"));
-    if (id && find_participant(r, id))
-        return vr_error(VR_ERROR_ID_EXISTS, "User ID %" PRIu64 " already exists", id);
-    while (!id || find_participant(r, id)) id = vr_core->random_id();
-    if (vr_core->set_media_worker(s->handle, vr_room_worker(r)) < 0 && vr_core->worker_count() > 1)
-        return vr_error(VR_ERROR_UNKNOWN_ERROR, "This handle already has a PeerConnection");
-    vr_participant *p = calloc(1, sizeof(*p));
-    if (!p) return vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
-    p->room = r;
-    p->handle = s->handle;
-    p->id = id;
-    p->private_id = vr_core->random_id();
-    const char *display = json_string_value(json_object_get(body, "display"));
-    if (display) p->display = strdup(display);
-    p->next = r->participants;
-    r->participants = p;
-    s->pub = p;
-    if (jsep && (err = do_publish(s, body, jsep, answer))) {
-        pub_remove(p);
-        return err;
-    }
-    if (r->notify_joining) {
-        json_t *ev = room_event(r);
-        json_t *who = json_pack("{s:I}", "id", (json_int_t)p->id);
-        if (p->display) json_object_set_new(who, "display", json_string(p->display));
-        json_object_set_new(ev, "joining", who);
-        vr_broadcast(r, p, ev);
-        json_decref(ev);
-    }
-    return NULL;
-}
-
-static json_t *joined_event(vr_participant *p)
-{
-    vr_room *r = p->room;
-    json_t *ev = json_pack("{s:s,s:I,s:s,s:I,s:I}", "videoroom", "joined", "room", (json_int_t)r->id,
-                           "description", r->description, "id", (json_int_t)p->id, "private_id",
-                           (json_int_t)p->private_id);
-    json_t *pubs = json_array(), *att = json_array();
-    for (vr_participant *o = r->participants; o; o = o->next) {
-        if (o == p) continue;
-        if (o->active) {
-            json_array_append_new(pubs, vr_publisher_entry(o));
-        } else if (r->notify_joining) {
-            json_t *a = json_pack("{s:I}", "id", (json_int_t)o->id);
-            if (o->display) json_object_set_new(a, "display", json_string(o->display));
-            json_array_append_new(att, a);
-        }
-    }
-    json_object_set_new(ev, "publishers", pubs);
-    if (r->notify_joining) json_object_set_new(ev, "attendees", att);
-    else json_decref(att);
-    return ev;
-}
-
-/* configure (no offer) of a publisher: keyframe, display, bitrate. */
-static json_t *configure_publisher(vr_participant *p, json_t *body)
-{
-    json_t *err = NULL;
-    if (vr_check_field(body, "display", JSON_STRING, false, &err) < 0 ||
-        vr_check_field(body, "bitrate", JSON_INTEGER, false, &err) < 0 ||
-        vr_check_field(body, "keyframe", JSON_TRUE, false, &err) < 0 ||
-        vr_check_field(body, "streams", JSON_ARRAY, false, &err) < 0)
-        return err;
-    if (json_is_true(json_object_get(body, "record")))
-        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Recording is not supported yet");
-    const char *display = json_string_value(json_object_get(body, "display"));
-    if (display) {
-        free(p->display);
-        p->display = strdup(display);
-    }
-    if (p->published && json_is_true(json_object_get(body, "keyframe")))
-        vr_fwd_pub_keyframe(vr_room_worker(p->room), p->fwd);
-    return NULL;
-}
-
-/* ---- subscribers ---- */
-
-/* One {feed, mid, sub_mid} item of unsubscribe or switch (all three required when
- * required is set; list names the array in errors). NULL when valid, else the error. */
-static json_t *read_stream_ref(json_t *item, bool required, const char *list, uint64_t *feed,
-                               const char **mid, const char **sub_mid)
-{
-    json_t *err = NULL;
-    if (!json_is_object(item))
-        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (%s should contain objects)", list);
-    if (vr_check_field(item, "feed", JSON_INTEGER, required, &err) < 0 ||
-        vr_check_field(item, "mid", JSON_STRING, required, &err) < 0 ||
-        vr_check_field(item, "sub_mid", JSON_STRING, required, &err) < 0)
-        return err;
-    *feed = (uint64_t)json_integer_value(json_object_get(item, "feed"));
-    *mid = json_string_value(json_object_get(item, "mid"));
-    *sub_mid = json_string_value(json_object_get(item, "sub_mid"));
-    return NULL;
-}
-
-/* Adds the streams of one {feed, mid?} to sub; src gets the publisher streams. */
-static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_pub_stream **src,
-                        vr_participant **owners)
-{
-    json_t *err = NULL;
-    if (vr_check_field(item, "feed", JSON_INTEGER, true, &err) < 0 ||
-        vr_check_field(item, "mid", JSON_STRING, false, &err) < 0 ||
-        vr_check_field(item, "substream", JSON_INTEGER, false, &err) < 0 ||
-        vr_check_field(item, "temporal", JSON_INTEGER, false, &err) < 0 ||
-        vr_check_field(item, "send", JSON_TRUE, false, &err) < 0)
-        return err;
-    uint64_t feed = (uint64_t)json_integer_value(json_object_get(item, "feed"));
-    vr_participant *p = find_participant(r, feed);
-    if (!p || !p->published) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such feed (%" PRIu64 ")", feed);
-    const char *mid = json_string_value(json_object_get(item, "mid"));
-    json_t *v;
-    int found = 0;
-    for (int i = 0; i < p->n_streams; i++) {
-        const vr_pub_stream *ps = &p->streams[i];
-        if (mid && strcmp(mid, ps->mid)) continue;
-        found++;
-        if (sub->n_streams >= VR_MAX_STREAMS)
-            return vr_error(VR_ERROR_INVALID_ELEMENT, "Too many streams (at most %d)", VR_MAX_STREAMS);
-        vr_sub_stream *st = &sub->streams[sub->n_streams];
-        memset(st, 0, sizeof(*st));
-        st->mindex = sub->n_streams;
-        snprintf(st->mid, sizeof(st->mid), "%d", sub->n_streams);
-        st->feed_id = p->id;
-        snprintf(st->feed_mid, sizeof(st->feed_mid), "%s", ps->mid);
-        st->feed_display = p->display ? strdup(p->display) : NULL;
-        st->video = ps->video;
-        st->codec = ps->codec;
-        st->pt = ps->pt;
-        st->rtx_pt = ps->rtx_pt;
-        snprintf(st->fmtp, sizeof(st->fmtp), "%s", ps->fmtp);
-        st->send = !(v = json_object_get(item, "send")) || json_is_true(v);
-        st->simulcast = ps->simulcast;
-        /* Clamped before narrowing: 2^31 must not become a negative layer. */
-        v = json_object_get(item, "substream");
-        st->substream = v && json_integer_value(v) < 2 ? (int)json_integer_value(v) : 2;
-        v = json_object_get(item, "temporal");
-        st->temporal = v && json_integer_value(v) < 2 ? (int)json_integer_value(v) : 2;
-        src[sub->n_streams] = ps;
-        owners[sub->n_streams] = p;
-        sub->n_streams++;
-    }
-    if (p->data.present && (!mid || !strcmp(mid, p->data.mid))) {
-        /* One data m-line per subscription, fed by every subscribed publisher with data. */
-        found++;
-        bool have = false;
-        for (int i = 0; i < sub->n_data_feeds && !have; i++) have = sub->data_feeds[i] == p->id;
-        if (!have) {
-            if (sub->n_data_feeds >= VR_MAX_STREAMS)
-                return vr_error(VR_ERROR_INVALID_ELEMENT, "Too many data sources (at most %d)",
-                                VR_MAX_STREAMS);
-            sub->data_feeds[sub->n_data_feeds++] = p->id;
-        }
-        bool has_line = false;
-        for (int i = 0; i < sub->n_streams && !has_line; i++)
-            has_line = sub->streams[i].data && !sub->streams[i].removed;
-        if (!has_line) {
-            if (sub->n_streams >= VR_MAX_STREAMS)
-                return vr_error(VR_ERROR_INVALID_ELEMENT, "Too many streams (at most %d)", VR_MAX_STREAMS);
-            vr_sub_stream *st = &sub->streams[sub->n_streams];
-            memset(st, 0, sizeof(*st));
-            st->mindex = sub->n_streams;
-            snprintf(st->mid, sizeof(st->mid), "%d", sub->n_streams);
-            st->data = true;
-            st->send = true;
-            src[sub->n_streams] = NULL;
-            owners[sub->n_streams] = NULL;
-            sub->n_streams++;
-        }
-    }
-    if (!found) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such mid '%s' in feed %" PRIu64, mid, feed);
-    return NULL;
-}
-
-static json_t *sub_stream_json(const vr_subscriber *sub, const vr_sub_stream *st)
-{
-    if (st->data) {
-        /* As Janus: the one data m-line, with the publishers it relays. */
-        json_t *ids = json_array();
-        bool ready = false;
-        for (int i = 0; i < sub->n_data_feeds; i++) {
-            json_array_append_new(ids, json_integer((json_int_t)sub->data_feeds[i]));
-            vr_participant *p = find_participant(sub->room, sub->data_feeds[i]);
-            if (p && p->active) ready = true;
-        }
-        bool active = !st->removed && sub->n_data_feeds > 0;
-        return json_pack("{s:i,s:s,s:s,s:b,s:b,s:b,s:i,s:o}", "mindex", st->mindex, "mid", st->mid,
-                         "type", "data", "active", active, "send", st->send, "ready",
-                         active && ready, "sources", sub->n_data_feeds, "source_ids", ids);
-    }
-    json_t *o = json_pack("{s:i,s:s,s:s,s:b,s:I,s:s,s:b,s:s,s:b}", "mindex", st->mindex, "mid",
-                          st->mid, "type", st->video ? "video" : "audio", "active", st->feed_id != 0,
-                          "feed_id", (json_int_t)st->feed_id, "feed_mid", st->feed_mid, "send",
-                          st->send, "codec", sy_codec_id(st->codec), "ready", false);
-    vr_participant *p = st->feed_id ? find_participant(sub->room, st->feed_id) : NULL;
-    if (p && p->active && !st->removed) json_object_set_new(o, "ready", json_true());
-    if (st->removed) json_object_set_new(o, "active", json_false());
-    if (st->feed_display) json_object_set_new(o, "feed_display", json_string(st->feed_display));
-    if (st->simulcast)
-        json_object_set_new(o, "simulcast",
-                            json_pack("{s:i,s:i,s:i,s:i}", "substream", -1, "substream-target",
-                                      st->substream, "temporal-layer", -1,
-                                      "temporal-layer-target", st->temporal));
-    return o;
-}
-
-static json_t *join_subscriber(vr_session *s, vr_room *r, json_t *body, json_t **offer)
-{
-    json_t *err = NULL;
-    if (vr_check_field(body, "streams", JSON_ARRAY, false, &err) < 0 ||
-        vr_check_field(body, "feed", JSON_INTEGER, false, &err) < 0 ||
-        vr_check_field(body, "private_id", JSON_INTEGER, false, &err) < 0 ||
-        vr_check_field(body, "autoupdate", JSON_TRUE, false, &err) < 0)
-        return err;
-    json_t *streams = json_object_get(body, "streams");
-    json_t *feed = json_object_get(body, "feed");
-    bool legacy = !streams && feed;
-    if (!streams && !feed) return vr_error(VR_ERROR_MISSING_ELEMENT, "Missing element (streams)");
-    if (streams && json_array_size(streams) == 0)
-        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (streams should be a non-empty array)");
-    if (r->require_pvtid) {
-        uint64_t pvt = (uint64_t)json_integer_value(json_object_get(body, "private_id"));
-        bool ok = false;
-        for (vr_participant *p = r->participants; p && !ok; p = p->next) ok = pvt && p->private_id == pvt;
-        if (!ok) return vr_error(VR_ERROR_UNAUTHORIZED, "Unauthorized (this room requires a valid private_id)");
-    }
-    vr_subscriber *sub = calloc(1, sizeof(*sub));
-    if (!sub) return vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
-    sub->room = r;
-    sub->handle = s->handle;
-    const vr_pub_stream *src[VR_MAX_STREAMS];
-    vr_participant *owners[VR_MAX_STREAMS];
-    if (legacy) {
-        err = add_feed(sub, r, body, src, owners);
-    } else {
-        for (size_t i = 0; i < json_array_size(streams) && !err; i++) {
-            json_t *item = json_array_get(streams, i);
-            if (!json_is_object(item))
-                err = vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (streams should contain objects)");
-            else
-                err = add_feed(sub, r, item, src, owners);
-        }
-    }
-    char errtext[256] = "";
-    char *sdp = NULL;
-    if (!err && vr_core->set_media_worker(s->handle, vr_room_worker(r)) < 0 &&
-        vr_core->worker_count() > 1)
-        err = vr_error(VR_ERROR_UNKNOWN_ERROR, "This handle already has a PeerConnection");
-    sub->sess_id = vr_core->random_id();
-    sub->sess_version = 1;
-    sub->autoupdate = !json_is_false(json_object_get(body, "autoupdate"));
-    sub->offer_pending = true;
-    if (!err && !(sdp = vr_sdp_subscriber_offer(sub->streams, sub->n_streams, sub->sess_id,
-                                                sub->sess_version, errtext, sizeof(errtext))))
-        err = vr_error(VR_ERROR_UNKNOWN_ERROR, "Error generating the offer: %s", errtext);
-    if (!err && !(sub->fwd = vr_fwd_sub_new(s->handle, r->id)))
-        err = vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
-    if (err) {
-        for (int i = 0; i < sub->n_streams; i++) free(sub->streams[i].feed_display);
-        free(sub);
-        free(sdp);
-        return err;
-    }
-    for (int i = 0; i < sub->n_streams; i++) {
-        vr_participant *p = owners[i];
-        if (!p) { /* the data m-line */
-            vr_fwd_sub_add_stream(sub->fwd, &sub->streams[i], 0, NULL, 0);
-            continue;
-        }
-        uint32_t clock = sy_codec_clock_rate(sub->streams[i].codec);
-        vr_fwd_sub_add_stream(sub->fwd, &sub->streams[i], clock, p->fwd, (int)(src[i] - p->streams));
-    }
-    for (int i = 0; i < sub->n_data_feeds; i++) {
-        vr_participant *p = find_participant(r, sub->data_feeds[i]);
-        if (p && p->published) vr_fwd_sub_data_src(sub->fwd, p->fwd);
-    }
-    sub->next = r->subscribers;
-    r->subscribers = sub;
-    s->sub = sub;
-    atomic_store(&s->fwd_sub, sub->fwd);
-    vr_fwd_sub_attach(vr_room_worker(r), sub->fwd);
-    *offer = json_pack("{s:s,s:s}", "type", "offer", "sdp", sdp);
-    free(sdp);
-    json_t *ev = json_pack("{s:s,s:I}", "videoroom", "attached", "room", (json_int_t)r->id);
-    json_t *list = json_array();
-    for (int i = 0; i < sub->n_streams; i++)
-        json_array_append_new(list, sub_stream_json(sub, &sub->streams[i]));
-    json_object_set_new(ev, "streams", list);
-    (void)src;
-    if (legacy) {
-        vr_participant *p = owners[0];
-        json_object_set_new(ev, "id", json_integer((json_int_t)p->id));
-        if (p->display) json_object_set_new(ev, "display", json_string(p->display));
-        json_object_set_new(ev, "warning", json_string("deprecated_api"));
-    }
-    return ev;
-}
-
-/* Applies one {mid?, send?, substream?, temporal?} (mid absent: every stream). */
-static json_t *configure_sub_item(vr_subscriber *sub, json_t *item, const char *only_type)
-{
-    json_t *err = NULL;
-    if (vr_check_field(item, "mid", JSON_STRING, false, &err) < 0 ||
-        vr_check_field(item, "send", JSON_TRUE, false, &err) < 0 ||
-        vr_check_field(item, "substream", JSON_INTEGER, false, &err) < 0 ||
-        vr_check_field(item, "temporal", JSON_INTEGER, false, &err) < 0)
-        return err;
-    const char *mid = json_string_value(json_object_get(item, "mid"));
-    json_t *send = json_object_get(item, "send");
-    json_t *ss = json_object_get(item, "substream"), *tl = json_object_get(item, "temporal");
-    int worker = vr_room_worker(sub->room);
-    bool found = false;
-    for (int i = 0; i < sub->n_streams; i++) {
-        vr_sub_stream *st = &sub->streams[i];
-        if (mid && strcmp(mid, st->mid)) continue;
-        if (only_type && strcmp(only_type, st->data ? "data" : st->video ? "video" : "audio")) continue;
-        found = true;
-        if (send && json_is_true(send) != st->send) {
-            st->send = json_is_true(send);
-            vr_fwd_sub_set_send(worker, sub->fwd, i, st->send);
-        }
-        if ((ss || tl) && st->simulcast) {
-            if (ss) st->substream = json_integer_value(ss) > 2 ? 2 : (int)json_integer_value(ss);
-            if (tl) st->temporal = json_integer_value(tl) > 2 ? 2 : (int)json_integer_value(tl);
-            vr_fwd_sub_set_layers(worker, sub->fwd, i, st->substream, st->temporal);
-        }
-    }
-    if (mid && !found) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such mid '%s'", mid);
-    return NULL;
-}
-
-static json_t *configure_subscriber(vr_subscriber *sub, json_t *body)
-{
-    json_t *err = NULL;
-    if (vr_check_field(body, "streams", JSON_ARRAY, false, &err) < 0 ||
-        vr_check_field(body, "audio", JSON_TRUE, false, &err) < 0 ||
-        vr_check_field(body, "video", JSON_TRUE, false, &err) < 0 ||
-        vr_check_field(body, "data", JSON_TRUE, false, &err) < 0)
-        return err;
-    if (json_is_true(json_object_get(body, "restart")))
-        return vr_error(VR_ERROR_UNKNOWN_ERROR, "ICE restarts are not supported yet");
-    json_t *streams = json_object_get(body, "streams");
-    if (streams) {
-        for (size_t i = 0; i < json_array_size(streams); i++) {
-            json_t *item = json_array_get(streams, i);
-            if (!json_is_object(item))
-                return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (streams should contain objects)");
-            if ((err = configure_sub_item(sub, item, NULL))) return err;
-        }
-        return NULL;
-    }
-    /* Legacy 0.x: top-level mid/send/substream/temporal, or audio/video booleans. */
-    static const char *const kinds[] = {"audio", "video", "data"};
-    for (int k = 0; k < 3; k++) {
-        json_t *v = json_object_get(body, kinds[k]);
-        if (!v) continue;
-        json_t *item = json_pack("{s:O}", "send", v);
-        err = configure_sub_item(sub, item, kinds[k]);
-        json_decref(item);
-        if (err) return err;
-    }
-    return configure_sub_item(sub, body, NULL);
-}
-
-/* subscribe / unsubscribe / update: changes the subscription, then renegotiates. */
-static json_t *sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t **offer)
-{
-    vr_room *r = sub->room;
-    bool rm[VR_MAX_STREAMS] = {false};
-    uint64_t data_rm[VR_MAX_STREAMS]; /* feeds whose data channel is unsubscribed */
-    int n_data_rm = 0;
-    for (size_t i = 0; i < json_array_size(del); i++) {
-        uint64_t feed;
-        const char *mid, *sub_mid;
-        json_t *err = read_stream_ref(json_array_get(del, i), false, "unsubscribe", &feed, &mid, &sub_mid);
-        if (err) return err;
-        if (!feed && !sub_mid)
-            return vr_error(VR_ERROR_MISSING_ELEMENT, "Missing element (feed or sub_mid)");
-        for (int j = 0; j < sub->n_streams; j++) {
-            const vr_sub_stream *st = &sub->streams[j];
-            if (st->removed) continue;
-            if (sub_mid ? strcmp(sub_mid, st->mid) != 0
-                        : (st->feed_id != feed || (mid && strcmp(mid, st->feed_mid))))
-                continue;
-            rm[j] = true;
-        }
-        vr_participant *dp = feed ? find_participant(r, feed) : NULL;
-        if (dp && dp->data.present && (!mid || !strcmp(mid, dp->data.mid)) &&
-            n_data_rm < VR_MAX_STREAMS)
-            data_rm[n_data_rm++] = feed;
-    }
-    /* Unsubscribing the data m-line itself drops every data source. */
-    for (int j = 0; j < sub->n_streams; j++) {
-        if (!rm[j] || !sub->streams[j].data) continue;
-        for (int k = 0; k < sub->n_data_feeds && n_data_rm < VR_MAX_STREAMS; k++)
-            data_rm[n_data_rm++] = sub->data_feeds[k];
-    }
-    int old_n = sub->n_streams, old_nd = sub->n_data_feeds;
-    const vr_pub_stream *src[VR_MAX_STREAMS];
-    vr_participant *owners[VR_MAX_STREAMS];
-    json_t *err = NULL;
-    for (size_t i = 0; i < json_array_size(add) && !err; i++) {
-        json_t *item = json_array_get(add, i);
-        if (!json_is_object(item))
-            err = vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (subscribe should contain objects)");
-        else
-            err = add_feed(sub, r, item, src, owners);
-    }
-    if (err) {
-        for (int i = old_n; i < sub->n_streams; i++) free(sub->streams[i].feed_display);
-        sub->n_streams = old_n;
-        sub->n_data_feeds = old_nd;
-        return err;
-    }
-    int worker = vr_room_worker(r);
-    bool changed = sub->n_streams > old_n;
-    for (int i = 0; i < n_data_rm; i++) {
-        for (int k = 0; k < sub->n_data_feeds; k++) {
-            if (sub->data_feeds[k] != data_rm[i]) continue;
-            vr_participant *p = find_participant(r, data_rm[i]);
-            if (p && p->published) vr_fwd_sub_data_del(worker, sub->fwd, p->fwd);
-            sub->data_feeds[k] = sub->data_feeds[--sub->n_data_feeds];
-            if (k < old_nd) old_nd--; /* moved, not new */
-            break;
-        }
-    }
-    for (int i = old_nd; i < sub->n_data_feeds; i++) {
-        vr_participant *p = find_participant(r, sub->data_feeds[i]);
-        if (p && p->published) vr_fwd_sub_data_add(worker, sub->fwd, p->fwd);
-    }
-    for (int i = old_n; i < sub->n_streams; i++) {
-        vr_participant *p = owners[i];
-        if (!p) { /* the data m-line */
-            vr_fwd_sub_add(worker, sub->fwd, &sub->streams[i], 0, NULL, 0);
-            continue;
-        }
-        vr_fwd_sub_add(worker, sub->fwd, &sub->streams[i], sy_codec_clock_rate(sub->streams[i].codec),
-                       p->fwd, (int)(src[i] - p->streams));
-    }
-    for (int i = 0; i < old_n; i++) {
-        if (!rm[i]) continue;
-        sub->streams[i].removed = true;
-        sub->streams[i].feed_id = 0;
-        vr_fwd_sub_remove(worker, sub->fwd, i);
-        changed = true;
-    }
-    if (!changed) return json_pack("{s:s,s:I}", "videoroom", "updated", "room", (json_int_t)r->id);
-    return sub_offer_event(sub, offer);
-}
-
-/* switch: other sources for existing m-lines, no renegotiation (same codec). */
-static json_t *sub_switch(vr_subscriber *sub, json_t *body)
-{
-    vr_room *r = sub->room;
-    json_t *err = NULL;
-    if (vr_check_field(body, "streams", JSON_ARRAY, true, &err) < 0) return err;
-    json_t *streams = json_object_get(body, "streams");
-    if (!json_array_size(streams))
-        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (streams should be a non-empty array)");
-    int slot[VR_MAX_STREAMS], pidx[VR_MAX_STREAMS];
-    vr_participant *pubs[VR_MAX_STREAMS];
-    size_t n = json_array_size(streams);
-    if (n > VR_MAX_STREAMS) return vr_error(VR_ERROR_INVALID_ELEMENT, "Too many streams");
-    for (size_t i = 0; i < n; i++) {
-        uint64_t feed;
-        const char *mid, *sub_mid;
-        if ((err = read_stream_ref(json_array_get(streams, i), true, "streams", &feed, &mid, &sub_mid)))
-            return err;
-        slot[i] = -1;
-        for (int j = 0; j < sub->n_streams; j++)
-            if (!sub->streams[j].removed && !sub->streams[j].data &&
-                !strcmp(sub->streams[j].mid, sub_mid))
-                slot[i] = j;
-        if (slot[i] < 0) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such subscriber mid '%s'", sub_mid);
-        vr_participant *p = find_participant(r, feed);
-        if (!p || !p->published) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such feed (%" PRIu64 ")", feed);
-        pidx[i] = -1;
-        for (int j = 0; j < p->n_streams; j++)
-            if (!strcmp(p->streams[j].mid, mid)) pidx[i] = j;
-        if (pidx[i] < 0) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such mid '%s' in feed %" PRIu64, mid, feed);
-        if (p->streams[pidx[i]].codec != sub->streams[slot[i]].codec)
-            return vr_error(VR_ERROR_INVALID_ELEMENT,
-                            "Invalid element (feed %" PRIu64 " mid '%s' has another codec than '%s')",
-                            feed, mid, sub_mid);
-        pubs[i] = p;
-    }
-    int changes = 0, worker = vr_room_worker(r);
-    for (size_t i = 0; i < n; i++) {
-        vr_sub_stream *st = &sub->streams[slot[i]];
-        vr_participant *p = pubs[i];
-        const vr_pub_stream *ps = &p->streams[pidx[i]];
-        if (st->feed_id == p->id && !strcmp(st->feed_mid, ps->mid)) continue;
-        st->feed_id = p->id;
-        snprintf(st->feed_mid, sizeof(st->feed_mid), "%s", ps->mid);
-        free(st->feed_display);
-        st->feed_display = p->display ? strdup(p->display) : NULL;
-        if (st->simulcast != ps->simulcast) {
-            st->simulcast = ps->simulcast;
-            st->substream = st->temporal = 2;
-        }
-        vr_fwd_sub_switch(worker, sub->fwd, slot[i], p->fwd, pidx[i], ps->simulcast);
-        changes++;
-    }
-    json_t *ev = json_pack("{s:s,s:s,s:I,s:i}", "videoroom", "event", "switched", "ok", "room",
-                           (json_int_t)r->id, "changes", changes);
-    json_object_set_new(ev, "streams", sub_streams_json(sub));
-    return ev;
-}
-
 /* ---- requests ---- */
 
 static json_t *handle_join(vr_session *s, json_t *body, json_t *jsep, bool and_configure,
@@ -1019,15 +427,15 @@ static json_t *handle_join(vr_session *s, json_t *body, json_t *jsep, bool and_c
                         s->pub ? "publisher" : "subscriber");
     const char *ptype = json_string_value(json_object_get(body, "ptype"));
     if (!strcmp(ptype, "publisher")) {
-        if ((err = join_publisher(s, r, body, and_configure ? jsep : NULL, jsep_out))) return err;
-        return joined_event(s->pub);
+        if ((err = vr_join_publisher(s, r, body, and_configure ? jsep : NULL, jsep_out))) return err;
+        return vr_joined_event(s->pub);
     }
     if (!strcmp(ptype, "subscriber") || !strcmp(ptype, "listener")) {
         if (jsep) return vr_error(VR_ERROR_INVALID_SDP_TYPE, "Subscribers do not send offers");
         /* A room's pin protects subscribing as much as publishing (Janus checks it
          * for every join). */
         if ((err = vr_check_secret_(r->pin, body, "pin"))) return err;
-        return join_subscriber(s, r, body, jsep_out);
+        return vr_join_subscriber(s, r, body, jsep_out);
     }
     return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (ptype)");
 }
@@ -1046,27 +454,27 @@ static json_t *handle_async(vr_session *s, const char *request, json_t *body, js
             if (!jsep) {
                 if (!strcmp(request, "publish"))
                     return vr_error(VR_ERROR_INVALID_SDP, "Missing SDP offer");
-                if ((err = configure_publisher(p, body))) return err;
-                json_t *ev = room_event(p->room);
+                if ((err = vr_configure_publisher(p, body))) return err;
+                json_t *ev = vr_room_event(p->room);
                 json_object_set_new(ev, "configured", json_string("ok"));
                 return ev;
             }
             if (!strcmp(request, "publish") && p->published)
                 return vr_error(VR_ERROR_ALREADY_PUBLISHED, "Can't publish, already published");
-            if ((err = do_publish(s, body, jsep, jsep_out))) return err;
-            return configured_event(p);
+            if ((err = vr_do_publish(s, body, jsep, jsep_out))) return err;
+            return vr_configured_event(p);
         }
         if (!strcmp(request, "unpublish")) {
             if (!p->published) return vr_error(VR_ERROR_NOT_PUBLISHED, "Can't unpublish, not published");
             vr_room *r = p->room;
             pub_unpublish(p, true);
             vr_core->close_pc(p->handle);
-            json_t *ev = room_event(r);
+            json_t *ev = vr_room_event(r);
             json_object_set_new(ev, "unpublished", json_string("ok"));
             return ev;
         }
         if (!strcmp(request, "leave")) {
-            json_t *ev = room_event(p->room);
+            json_t *ev = vr_room_event(p->room);
             bool had_pc = p->published;
             pub_leave(p);
             if (had_pc) vr_core->close_pc(s->handle);
@@ -1089,7 +497,7 @@ static json_t *handle_async(vr_session *s, const char *request, json_t *body, js
             if (sub->need_offer) {
                 /* Changes waited for this answer: offer them once the core applied it. */
                 vr_core->handle_ref(sub->handle);
-                if (vr_core->run_on_main(deferred_offer, sub->handle) < 0)
+                if (vr_core->run_on_main(vr_deferred_offer, sub->handle) < 0)
                     vr_core->handle_unref(sub->handle);
             }
         }
@@ -1097,7 +505,7 @@ static json_t *handle_async(vr_session *s, const char *request, json_t *body, js
             sub->paused = false;
             vr_fwd_sub_set_paused(worker, sub->fwd, false);
         }
-        json_t *ev = room_event(sub->room);
+        json_t *ev = vr_room_event(sub->room);
         json_object_set_new(ev, "started", json_string("ok"));
         return ev;
     }
@@ -1107,13 +515,13 @@ static json_t *handle_async(vr_session *s, const char *request, json_t *body, js
             sub->paused = true;
             vr_fwd_sub_set_paused(worker, sub->fwd, true);
         }
-        json_t *ev = room_event(sub->room);
+        json_t *ev = vr_room_event(sub->room);
         json_object_set_new(ev, "paused", json_string("ok"));
         return ev;
     }
     if (!strcmp(request, "configure")) {
-        if ((err = configure_subscriber(sub, body))) return err;
-        json_t *ev = room_event(sub->room);
+        if ((err = vr_configure_subscriber(sub, body))) return err;
+        json_t *ev = vr_room_event(sub->room);
         json_object_set_new(ev, "configured", json_string("ok"));
         return ev;
     }
@@ -1133,11 +541,11 @@ static json_t *handle_async(vr_session *s, const char *request, json_t *body, js
             else del = json_object_get(body, "streams");
         }
         if (sub->pc_gone) return vr_error(VR_ERROR_UNKNOWN_ERROR, "The PeerConnection is gone");
-        return sub_update(sub, add, del, jsep_out);
+        return vr_sub_update(sub, add, del, jsep_out);
     }
-    if (!strcmp(request, "switch")) return sub_switch(sub, body);
+    if (!strcmp(request, "switch")) return vr_sub_switch(sub, body);
     if (!strcmp(request, "leave")) {
-        json_t *ev = room_event(sub->room);
+        json_t *ev = vr_room_event(sub->room);
         sub_remove(sub);
         vr_core->close_pc(s->handle);
         json_object_set_new(ev, "left", json_string("ok"));
@@ -1191,7 +599,7 @@ static sy_plugin_result vr_handle_message(sy_plugin_handle *h, const char *tr, j
     for (char *c = lower; *c; c++) *c = (char)(*c | 0x20);
     json_t *jsep_out = NULL;
     json_t *ev = handle_async(s, lower, body, jsep, &jsep_out);
-    push(h, tr, ev, jsep_out);
+    vr_push(h, tr, ev, jsep_out);
     res.type = SY_PLUGIN_OK_WAIT;
     return res;
 }
@@ -1234,6 +642,14 @@ static void vr_incoming_rtcp(sy_plugin_handle *h, int mindex, bool video, const 
     if (p) vr_fwd_pub_rtcp(p);
     vr_fwd_subscriber *sub = atomic_load(&s->fwd_sub);
     if (sub) vr_fwd_sub_rtcp(sub, mindex, buf, len);
+}
+
+static void vr_incoming_nack(sy_plugin_handle *h, int mindex, const uint16_t *seqs, int n)
+{
+    vr_session *s = vr_core->get_plugin_data(h);
+    if (!s) return;
+    vr_fwd_subscriber *sub = atomic_load(&s->fwd_sub);
+    if (sub) vr_fwd_sub_nack(sub, mindex, seqs, n);
 }
 
 static void vr_hangup_media(sy_plugin_handle *h)
@@ -1279,6 +695,7 @@ static const sy_plugin videoroom = {
     .setup_media = vr_setup_media,
     .incoming_rtp = vr_incoming_rtp,
     .incoming_rtcp = vr_incoming_rtcp,
+    .incoming_nack = vr_incoming_nack,
     .hangup_media = vr_hangup_media,
     .incoming_data = vr_incoming_data,
 };

@@ -78,9 +78,12 @@ struct vr_room {
     uint64_t id;
     char *description, *secret, *pin;
     bool is_private, require_pvtid, notify_joining;
+    bool check_allowed; /* publishers must join with a token of allowed */
+    json_t *allowed;    /* array of token strings (never NULL) */
     int max_publishers;
     uint32_t bitrate;
-    int fir_freq;
+    bool bitrate_cap; /* publishers' own bitrate can't exceed the room's */
+    int fir_freq;     /* seconds between periodic key frame requests, 0: none */
     bool audiolevel_event;  /* talking / stopped-talking events */
     int audio_active_packets, audio_level_average;
     char audiocodec[64], videocodec[64];
@@ -98,6 +101,7 @@ struct vr_participant {
     char *display;
     bool published; /* answered a publish offer; forwarding state exists */
     bool active;    /* its peer connection is up (setup_media reached the main thread) */
+    uint32_t bitrate; /* its own REMB cap (publish/configure "bitrate"), 0: the room's */
     uint64_t gen;   /* of the current forwarding state: tells stale worker notices apart */
     int n_streams;
     vr_pub_stream streams[VR_MAX_STREAMS];
@@ -162,6 +166,12 @@ int vr_room_worker(vr_room *r);
 json_t *vr_rooms_handle_sync(const char *request, json_t *body);
 /* Implemented in videoroom.c: tears down every participant of a room being destroyed. */
 void vr_room_evict_all(vr_room *r);
+/* edit changed the room's bitrate or fir_freq: implemented in videoroom.c (applies them
+ * to the live publishers). */
+void vr_room_media_params_changed(vr_room *r);
+/* The REMB cap a publisher gets: its own bitrate (capped by the room's with
+ * bitrate_cap), else the room's. */
+uint32_t vr_publisher_bitrate(const vr_participant *p);
 /* Kick: implemented in videoroom.c. Returns 0 or an error code with text. */
 int vr_room_kick(vr_room *r, uint64_t id, char *err, size_t errlen);
 json_t *vr_publisher_entry(const vr_participant *p);
@@ -169,12 +179,44 @@ bool vr_participant_talking(const vr_participant *p);
 /* moderate {room, secret, id, mid, mute}: implemented in videoroom.c (secret checked). */
 json_t *vr_room_moderate(vr_room *r, json_t *body);
 
+/* ---- videoroom.c: shared helpers (main thread) ---- */
+json_t *vr_check_secret_(const char *secret, json_t *body, const char *field);
+void vr_push(sy_plugin_handle *h, const char *tr, json_t *ev, json_t *jsep);
+json_t *vr_pub_streams_json(const vr_participant *p);
+const char *vr_first_codec(const vr_participant *p, bool video);
+vr_participant *vr_find_participant(vr_room *r, uint64_t id);
+json_t *vr_room_event(vr_room *r); /* {"videoroom":"event","room":R} */
+json_t *vr_sub_streams_json(const vr_subscriber *sub);
+/* The subscription's new offer and its "updated" event. */
+json_t *vr_sub_offer_event(vr_subscriber *sub, json_t **offer);
+void vr_deferred_offer(void *arg); /* run_on_main with a referenced handle */
+/* Takes a participant out of its room and frees it (its forwarding state is gone). */
+void vr_pub_remove(vr_participant *p);
+
+/* ---- publishers (main thread) ---- */
+json_t *vr_join_publisher(vr_session *s, vr_room *r, json_t *body, json_t *jsep, json_t **answer);
+json_t *vr_joined_event(vr_participant *p);
+/* Answers a publish offer: NULL and *answer, or an error event. */
+json_t *vr_do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **answer);
+json_t *vr_configured_event(vr_participant *p);
+json_t *vr_configure_publisher(vr_participant *p, json_t *body); /* configure without offer */
+
+/* ---- subscribers (main thread) ---- */
+json_t *vr_join_subscriber(vr_session *s, vr_room *r, json_t *body, json_t **offer);
+json_t *vr_sub_stream_json(const vr_subscriber *sub, const vr_sub_stream *st);
+json_t *vr_configure_subscriber(vr_subscriber *sub, json_t *body);
+/* subscribe / unsubscribe / update, then the renegotiation. */
+json_t *vr_sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t **offer);
+json_t *vr_sub_switch(vr_subscriber *sub, json_t *body);
+
 /* ---- helpers (vr_rooms.c) ---- */
 json_t *vr_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Checks that a field has the type (JSON_INTEGER means a positive integer, JSON_TRUE
  * a boolean). Returns 0, or fills *error with a 429/430 error object. */
 int vr_check_field(json_t *body, const char *name, json_type type, bool required, json_t **error);
 bool vr_codec_list_valid(const char *list, bool video);
+/* With the room's allowed list on: the join's token must be in it. NULL or a 433 error. */
+json_t *vr_check_token(const vr_room *r, json_t *body);
 void vr_broadcast(vr_room *r, const vr_participant *except, json_t *ev);
 
 /* ---- vr_sdp.c ---- */
@@ -191,6 +233,8 @@ char *vr_sdp_subscriber_offer(const vr_sub_stream *streams, int n, uint64_t sess
 /* ---- vr_fwd.c ---- */
 vr_fwd_pub *vr_fwd_pub_new(sy_plugin_handle *h, const vr_pub_stream *streams, int n,
                            uint32_t bitrate, uint64_t gen, const vr_room *room);
+/* A new REMB cap (sent at once; 0: none) and key frame period (seconds, 0: none). */
+void vr_fwd_pub_params(int worker, vr_fwd_pub *p, uint32_t bitrate, int fir_freq);
 void vr_fwd_pub_mute(int worker, vr_fwd_pub *p, int index, bool muted);
 void vr_fwd_pub_gone(int worker, vr_fwd_pub *p); /* unlinks its subscribers, frees */
 void vr_fwd_pub_keyframe(int worker, vr_fwd_pub *p);
@@ -224,5 +268,7 @@ void vr_fwd_pub_data(vr_fwd_pub *p, const char *label, const char *protocol, boo
                      const uint8_t *buf, size_t len);
 void vr_fwd_sub_setup(vr_fwd_subscriber *s);
 void vr_fwd_sub_rtcp(vr_fwd_subscriber *s, int mindex, const uint8_t *buf, size_t len);
+/* The subscriber NACKed seqs on m-line mindex: answered from the publishers' histories. */
+void vr_fwd_sub_nack(vr_fwd_subscriber *s, int mindex, const uint16_t *seqs, int n);
 
 #endif

@@ -7,14 +7,33 @@
  * The main thread builds both, then only posts closures (vr_op) that link, unlink,
  * change flags and free them on the worker; the packet path (vr_fwd_pub_rtp) runs on
  * the same worker and needs no lock. The handles they keep are referenced.
+ *
+ * NACKs: each published video stream keeps ONE history of the packets it received (per
+ * simulcast layer, as received: publisher SSRC, seq, ts), shared by all its subscribers.
+ * Each subscriber stream keeps only a small map from the sequence numbers it sent to
+ * (layer, publisher seq, its ts, pt, VP8 picture id bytes); a NACK from the subscriber
+ * is answered by looking its seq up in the map, copying the publisher's packet out of
+ * the shared history and rewriting it for that subscriber (the core writes the
+ * subscriber's SSRC and extension ids, and RTX when negotiated: resend_rtp). The
+ * history's per-requester backoff bounds a subscriber NACKing in a loop. Both live on
+ * the room's worker, like the rest: no lock.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
+#include "protocol/nack.h"
 #include "protocol/rtp.h"
+#include "protocol/sent_map.h"
 #include "protocol/simulcast.h"
 #include "vr.h"
+
+/* Packets remembered per publisher layer (about two seconds of a 2 Mbit/s stream), as
+ * many as a subscriber stream's sent map. */
+#define VR_NACK_SLOTS SY_SENT_MAP_SLOTS
 
 typedef struct vr_fwd_sub {
     vr_fwd_subscriber *owner;
@@ -29,6 +48,9 @@ typedef struct vr_fwd_sub {
     bool need_key; /* asked for a key frame and none was forwarded yet: ask again */
     uint64_t pli_us;
     sy_rtp_rewriter rw;
+    sy_vp8_rewriter vp8; /* picture id / TL0PICIDX continuity for VP8 sources */
+    sy_sent_map *sent;   /* video: what went out under which seq, for NACKs */
+    uint32_t requester;  /* this stream's id in the publisher histories' backoff */
     sy_simulcast sim;
 } vr_fwd_sub;
 
@@ -44,17 +66,20 @@ struct vr_fwd_subscriber {
 
 typedef struct {
     int mindex;
-    bool video, simulcast;
+    bool video, simulcast, vp8;
     bool muted; /* moderate */
     bool talking;
     int level_sum, level_count; /* audio levels of the current window */
     vr_fwd_sub **subs;
     int n, cap;
+    sy_nack_history *hist[SY_SIMULCAST_LAYERS]; /* video: per layer, shared by subscribers */
 } vr_fwd_pub_stream;
 
 struct vr_fwd_pub {
     sy_plugin_handle *h;
     uint32_t bitrate;
+    uint64_t fir_us;      /* fir_freq: period of key frame requests, 0: none */
+    uint64_t last_fir_us; /* the last periodic (or first) request */
     uint64_t gen;
     bool level_event;
     int active_packets, level_average;
@@ -69,6 +94,7 @@ struct vr_fwd_pub {
 typedef enum {
     OP_PUB_GONE,
     OP_PUB_KEYFRAME,
+    OP_PUB_PARAMS,
     OP_SUB_ATTACH,
     OP_SUB_DETACH,
     OP_SUB_PAUSED,
@@ -178,6 +204,7 @@ static void run_op(void *arg)
             vr_fwd_pub_stream *ps = &op->pub->s[i];
             for (int j = 0; j < ps->n; j++) ps->subs[j]->src = NULL;
             free(ps->subs);
+            for (int k = 0; k < SY_SIMULCAST_LAYERS; k++) sy_nack_history_free(ps->hist[k]);
         }
         while (op->pub->n_dsubs > 0) data_unlink(op->pub->dsubs[0], op->pub);
         free(op->pub->dsubs);
@@ -187,6 +214,11 @@ static void run_op(void *arg)
     case OP_PUB_KEYFRAME:
         for (int i = 0; i < op->pub->n; i++)
             if (op->pub->s[i].video) vr_core->send_pli(op->pub->h, op->pub->s[i].mindex);
+        break;
+    case OP_PUB_PARAMS:
+        op->pub->bitrate = (uint32_t)op->index;
+        op->pub->fir_us = (uint64_t)op->a * 1000000;
+        if (op->pub->bitrate) vr_core->send_remb(op->pub->h, op->pub->bitrate);
         break;
     case OP_SUB_ATTACH: {
         /* The sources set before attach (vr_fwd_sub_data_src) are linked now. */
@@ -209,7 +241,10 @@ static void run_op(void *arg)
         break;
     case OP_SUB_DETACH:
         while (s->n_dsrc > 0) data_unlink(s, s->dsrc[0]);
-        for (int i = 0; i < s->n; i++) unlink_sub(&s->s[i]);
+        for (int i = 0; i < s->n; i++) {
+            unlink_sub(&s->s[i]);
+            free(s->s[i].sent);
+        }
         vr_core->handle_unref(s->h);
         free(s);
         break;
@@ -250,6 +285,7 @@ static void run_op(void *arg)
         if (op->index >= 0 && op->index < VR_MAX_STREAMS) {
             fs = &s->s[op->index];
             unlink_sub(fs);
+            free(fs->sent);
             *fs = op->init;
             fs->owner = s;
             if (op->index >= s->n) s->n = op->index + 1;
@@ -273,6 +309,7 @@ static void run_op(void *arg)
                 sy_simulcast_init(&fs->sim, 2, 2, 0);
             }
             fs->rebase = true; /* the rewriter continues seq/ts from where it was */
+            if (fs->sent) sy_sent_map_new_source(fs->sent); /* NACKs of the old source: void */
             link_sub(fs);
             if (s->up && !s->paused) pli_source(fs);
         }
@@ -347,13 +384,36 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
     if (si < 0) return;
     vr_fwd_pub_stream *ps = &p->s[si];
     if (ps->muted) return;
+    if (p->fir_us && ps->video) {
+        /* fir_freq: a key frame every so often (Janus's periodic PLI), checked per video
+         * packet with no timer. */
+        if (!p->last_fir_us) {
+            p->last_fir_us = pkt->arrival_us;
+        } else if (pkt->arrival_us - p->last_fir_us >= p->fir_us) {
+            p->last_fir_us = pkt->arrival_us;
+            for (int i = 0; i < p->n; i++)
+                if (p->s[i].video) vr_core->send_pli(p->h, p->s[i].mindex);
+        }
+    }
     if (p->level_event && !ps->video && pkt->audio_level >= 0) audio_level(p, ps, pkt->audio_level);
     if (!ps->n) return;
+    /* The shared NACK history keeps the packet as received, before any rewriting. */
+    int layer = pkt->substream > 0 && pkt->substream < SY_SIMULCAST_LAYERS ? pkt->substream : 0;
+    if (ps->hist[layer]) sy_nack_history_put(ps->hist[layer], pkt->seq, pkt->data, pkt->len, pkt->arrival_us / 1000);
     int tid = -1;
-    if (pkt->substream >= 0) {
+    /* VP8: the descriptor as received; each subscriber gets its own picture ids written
+     * over it (like seq and ts), so it is parsed once, before the loop. */
+    uint8_t *vp8 = NULL;
+    size_t vp8_len = 0;
+    sy_vp8_desc vd;
+    if (ps->vp8) {
         sy_rtp_header hdr;
-        if (sy_rtp_parse(pkt->data, pkt->len, &hdr) == 0)
-            tid = sy_vp8_temporal_id(pkt->data + hdr.payload_offset, hdr.payload_len);
+        if (sy_rtp_parse(pkt->data, pkt->len, &hdr) == 0 &&
+            sy_vp8_desc_parse(pkt->data + hdr.payload_offset, hdr.payload_len, &vd) == 0) {
+            vp8 = pkt->data + hdr.payload_offset;
+            vp8_len = hdr.payload_len;
+            if (pkt->substream >= 0) tid = sy_vp8_temporal_id(vp8, vp8_len);
+        }
     }
     bool pli = false;
     for (int i = 0; i < ps->n; i++) {
@@ -383,6 +443,7 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
         }
         if (fs->rebase) {
             if (fs->rw.started) fs->rw.ssrc_in = ~pkt->ssrc;
+            sy_vp8_rewriter_rebase(&fs->vp8);
             fs->rebase = false;
         }
         uint16_t seq;
@@ -390,6 +451,7 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
         sy_rtp_rewriter_map(&fs->rw, pkt->ssrc, pkt->seq, pkt->timestamp, pkt->arrival_us, &seq,
                             &ts);
         sy_rtp_set_seq(pkt->data, pkt->len, seq);
+        if (vp8) sy_vp8_rewriter_apply(&fs->vp8, pkt->ssrc, &vd, vp8, vp8_len);
         sy_rtp_set_timestamp(pkt->data, pkt->len, ts);
         sy_rtp_packet out = *pkt;
         out.mindex = fs->mindex;
@@ -399,10 +461,62 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
             pkt->data[1] = (uint8_t)((pkt->data[1] & 0x80) | fs->pt);
             out.pt = fs->pt;
         }
+        if (fs->sent) {
+            sy_sent_entry *e = sy_sent_map_put(fs->sent, seq, pkt->seq, ts, (uint8_t)layer, out.pt);
+            if (vp8 && vd.picture_id >= 0) {
+                e->vp8[0] = vp8[vd.pid_off];
+                if (vd.pid_15bit) e->vp8[1] = vp8[vd.pid_off + 1];
+            }
+            if (vp8 && vd.tl0picidx >= 0) e->vp8[2] = vp8[vd.tl0_off];
+        }
         vr_core->relay_rtp(s->h, &out);
         if (out.pt != pkt->pt) pkt->data[1] = (uint8_t)((pkt->data[1] & 0x80) | pkt->pt);
     }
     if (pli) vr_core->send_pli(p->h, pkt->mindex);
+}
+
+void vr_fwd_sub_nack(vr_fwd_subscriber *s, int mindex, const uint16_t *seqs, int n)
+{
+    vr_fwd_sub *fs = NULL;
+    for (int i = 0; i < s->n && !fs; i++)
+        if (s->s[i].mindex == mindex && s->s[i].sent) fs = &s->s[i];
+    if (!fs || !fs->src || !s->up) return;
+    vr_fwd_pub_stream *ps = &fs->src->s[fs->src_stream];
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    uint64_t now_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+    uint8_t buf[1500];
+    for (int i = 0; i < n; i++) {
+        const sy_sent_entry *e = sy_sent_map_get(fs->sent, seqs[i]);
+        if (!e || e->layer >= SY_SIMULCAST_LAYERS || !ps->hist[e->layer])
+            continue; /* never sent, overwritten, or from a source before a switch */
+        const uint8_t *stored;
+        size_t len;
+        if (sy_nack_history_get(ps->hist[e->layer], e->in_seq, fs->requester, 0, now_ms, &stored,
+                                &len) < 0 || len > sizeof(buf))
+            continue; /* gone, too old, or resent to this subscriber just now */
+        memcpy(buf, stored, len);
+        sy_rtp_set_seq(buf, len, e->out_seq);
+        sy_rtp_set_timestamp(buf, len, e->out_ts);
+        buf[1] = (uint8_t)((buf[1] & 0x80) | e->pt);
+        sy_rtp_header hdr;
+        if (sy_rtp_parse(buf, len, &hdr) < 0) continue;
+        sy_vp8_desc vd;
+        if (ps->vp8 && sy_vp8_desc_parse(buf + hdr.payload_offset, hdr.payload_len, &vd) == 0) {
+            uint8_t *d = buf + hdr.payload_offset;
+            if (vd.picture_id >= 0) {
+                d[vd.pid_off] = e->vp8[0];
+                if (vd.pid_15bit) d[vd.pid_off + 1] = e->vp8[1];
+            }
+            if (vd.tl0picidx >= 0) d[vd.tl0_off] = e->vp8[2];
+        }
+        sy_rtp_packet out = {
+            .data = buf, .len = len, .mindex = fs->mindex, .video = true, .ssrc = hdr.ssrc,
+            .seq = e->out_seq, .timestamp = e->out_ts, .pt = e->pt, .marker = hdr.marker,
+            .substream = -1, .audio_level = -1,
+        };
+        vr_core->resend_rtp(s->h, &out);
+    }
 }
 
 void vr_fwd_sub_setup(vr_fwd_subscriber *s)
@@ -439,6 +553,7 @@ vr_fwd_pub *vr_fwd_pub_new(sy_plugin_handle *h, const vr_pub_stream *streams, in
     vr_core->handle_ref(h);
     p->h = h;
     p->bitrate = bitrate;
+    p->fir_us = room->fir_freq > 0 ? (uint64_t)room->fir_freq * 1000000 : 0;
     p->gen = gen;
     p->level_event = room->audiolevel_event;
     p->active_packets = room->audio_active_packets > 0 ? room->audio_active_packets : 100;
@@ -448,6 +563,14 @@ vr_fwd_pub *vr_fwd_pub_new(sy_plugin_handle *h, const vr_pub_stream *streams, in
         p->s[i].mindex = streams[i].mindex;
         p->s[i].video = streams[i].video;
         p->s[i].simulcast = streams[i].simulcast;
+        p->s[i].vp8 = streams[i].video && streams[i].codec == SY_CODEC_VP8;
+        if (streams[i].video) {
+            /* Allocated here, on the main thread; used and freed on the worker. Without
+             * memory the stream just has no retransmissions. */
+            sy_nack_history_config hc = {.slots = VR_NACK_SLOTS};
+            for (int k = 0; k < (streams[i].simulcast ? SY_SIMULCAST_LAYERS : 1); k++)
+                p->s[i].hist[k] = sy_nack_history_new(&hc);
+        }
         p->s[i].muted = streams[i].muted;
         if (streams[i].mindex >= 0 && streams[i].mindex < VR_MAX_STREAMS)
             p->by_mindex[streams[i].mindex] = (int8_t)i;
@@ -457,6 +580,13 @@ vr_fwd_pub *vr_fwd_pub_new(sy_plugin_handle *h, const vr_pub_stream *streams, in
 }
 
 void vr_fwd_pub_gone(int worker, vr_fwd_pub *p) { post(worker, OP_PUB_GONE, p, NULL, -1, 0, 0); }
+
+void vr_fwd_pub_params(int worker, vr_fwd_pub *p, uint32_t bitrate, int fir_freq)
+{
+    /* index carries the bitrate: an int holds it (the API caps it below 2^31 here). */
+    post(worker, OP_PUB_PARAMS, p, NULL, bitrate > INT32_MAX ? INT32_MAX : (int)bitrate,
+         fir_freq > 0 ? fir_freq : 0, 0);
+}
 
 void vr_fwd_pub_keyframe(int worker, vr_fwd_pub *p)
 {
@@ -487,6 +617,11 @@ static void fill_sub(vr_fwd_sub *fs, const vr_sub_stream *st, uint32_t clock_rat
     fs->send = st->send;
     fs->pt = st->pt;
     sy_rtp_rewriter_init(&fs->rw, clock_rate);
+    sy_vp8_rewriter_init(&fs->vp8);
+    static uint32_t requesters; /* main thread */
+    fs->requester = ++requesters;
+    fs->sent = st->video ? malloc(sizeof(*fs->sent)) : NULL;
+    if (fs->sent) sy_sent_map_init(fs->sent);
     sy_simulcast_init(&fs->sim, st->substream, st->temporal, 0);
 }
 

@@ -72,6 +72,7 @@ static void room_free(vr_room *r)
     free(r->description);
     free(r->secret);
     free(r->pin);
+    json_decref(r->allowed);
     free(r);
 }
 
@@ -80,6 +81,10 @@ static vr_room *room_new(uint64_t id)
     vr_room *r = calloc(1, sizeof(*r));
     if (!r) return NULL;
     r->id = id;
+    if (!(r->allowed = json_array())) {
+        free(r);
+        return NULL;
+    }
     r->max_publishers = 3;
     r->worker = -1;
     r->audio_active_packets = 100;
@@ -95,6 +100,16 @@ static void room_link(vr_room *r)
     rooms = r;
 }
 
+static void room_unlink(vr_room *r)
+{
+    for (vr_room **pp = &rooms; *pp; pp = &(*pp)->next) {
+        if (*pp == r) {
+            *pp = r->next;
+            return;
+        }
+    }
+}
+
 static void set_str(char **dst, const char *v)
 {
     free(*dst);
@@ -103,11 +118,85 @@ static void set_str(char **dst, const char *v)
 
 /* ---- configuration file ---- */
 
+static char config_path[1024];
+
+static void put_str(config_setting_t *g, const char *name, const char *v)
+{
+    config_setting_t *s;
+    if (v && (s = config_setting_add(g, name, CONFIG_TYPE_STRING))) config_setting_set_string(s, v);
+}
+
+static void put_int(config_setting_t *g, const char *name, long long v)
+{
+    /* int when it fits: libconfig writes int64 with an "L" suffix. */
+    bool small = v >= INT32_MIN && v <= INT32_MAX;
+    config_setting_t *s = config_setting_add(g, name, small ? CONFIG_TYPE_INT : CONFIG_TYPE_INT64);
+    if (s && small) config_setting_set_int(s, (int)v);
+    else if (s) config_setting_set_int64(s, v);
+}
+
+static void put_bool(config_setting_t *g, const char *name, bool v)
+{
+    config_setting_t *s = config_setting_add(g, name, CONFIG_TYPE_BOOL);
+    if (s) config_setting_set_bool(s, v);
+}
+
+/* "permanent": writes the room (r) or its removal (r NULL, id) back to the plugin's
+ * config file (as TextRoom does): read, replace the room-<id> group, write to a
+ * temporary file, rename. libconfig drops the file's comments when it rewrites it (as
+ * Janus's jcfg does). */
+static bool rooms_persist(const vr_room *r, uint64_t id)
+{
+    config_t cfg;
+    config_init(&cfg);
+    FILE *f = fopen(config_path, "r");
+    if (f) {
+        fclose(f);
+        if (!config_read_file(&cfg, config_path)) {
+            config_destroy(&cfg);
+            return false;
+        }
+    }
+    char name[40];
+    snprintf(name, sizeof(name), "room-%" PRIu64, id);
+    config_setting_t *root = config_root_setting(&cfg);
+    if (config_setting_get_member(root, name)) config_setting_remove(root, name);
+    bool ok = true;
+    if (r) {
+        config_setting_t *g = config_setting_add(root, name, CONFIG_TYPE_GROUP);
+        ok = g != NULL;
+        if (ok) {
+            put_str(g, "description", r->description);
+            put_str(g, "secret", r->secret);
+            put_str(g, "pin", r->pin);
+            put_bool(g, "is_private", r->is_private);
+            put_bool(g, "require_pvtid", r->require_pvtid);
+            put_bool(g, "notify_joining", r->notify_joining);
+            put_int(g, "publishers", r->max_publishers);
+            put_int(g, "bitrate", r->bitrate);
+            put_bool(g, "bitrate_cap", r->bitrate_cap);
+            put_int(g, "fir_freq", r->fir_freq);
+            put_str(g, "audiocodec", r->audiocodec);
+            put_str(g, "videocodec", r->videocodec);
+            put_bool(g, "audiolevel_event", r->audiolevel_event);
+            put_int(g, "audio_active_packets", r->audio_active_packets);
+            put_int(g, "audio_level_average", r->audio_level_average);
+        }
+    }
+    char tmp[1100];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", config_path);
+    ok = ok && config_write_file(&cfg, tmp) == CONFIG_TRUE && rename(tmp, config_path) == 0;
+    if (!ok) remove(tmp);
+    config_destroy(&cfg);
+    return ok;
+}
+
 
 int vr_rooms_load(const char *config_dir)
 {
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/switchyard.plugin.videoroom.jcfg", config_dir ? config_dir : ".");
+    char *path = config_path;
+    snprintf(config_path, sizeof(config_path), "%s/switchyard.plugin.videoroom.jcfg",
+             config_dir ? config_dir : ".");
     FILE *f = fopen(path, "r");
     if (!f) return 0; /* no file: no rooms, defaults */
     fclose(f);
@@ -157,7 +246,9 @@ int vr_rooms_load(const char *config_dir)
         r->max_publishers = (int)cfg_int(g, "publishers", 3);
         long long br = cfg_int(g, "bitrate", 0);
         r->bitrate = br > 0 && br <= UINT32_MAX ? (uint32_t)br : 0;
-        r->fir_freq = (int)cfg_int(g, "fir_freq", 0);
+        long long ff = cfg_int(g, "fir_freq", 0);
+        r->fir_freq = ff > 0 && ff <= 3600 ? (int)ff : 0;
+        r->bitrate_cap = cfg_bool(g, "bitrate_cap", false);
         r->audiolevel_event = cfg_bool(g, "audiolevel_event", false);
         long long ap = cfg_int(g, "audio_active_packets", 100), al = cfg_int(g, "audio_level_average", 25);
         r->audio_active_packets = ap > 0 && ap <= 100000 ? (int)ap : 100;
@@ -229,6 +320,81 @@ static vr_room *room_from(json_t *body, json_t **err)
     return r;
 }
 
+/* ---- allowed tokens ---- */
+
+#define VR_MAX_ALLOWED 1024 /* tokens in a room's allowed list */
+
+/* An "allowed" array must hold strings only, and not too many. */
+static json_t *check_tokens(json_t *list)
+{
+    if (!list) return NULL;
+    if (json_array_size(list) > VR_MAX_ALLOWED)
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Too many allowed tokens (max %d)", VR_MAX_ALLOWED);
+    for (size_t i = 0; i < json_array_size(list); i++)
+        if (!json_is_string(json_array_get(list, i)))
+            return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (allowed should contain strings)");
+    return NULL;
+}
+
+static size_t token_index(const vr_room *r, const char *tok)
+{
+    for (size_t i = 0; i < json_array_size(r->allowed); i++)
+        if (!strcmp(json_string_value(json_array_get(r->allowed, i)), tok)) return i;
+    return (size_t)-1;
+}
+
+/* Adds (or removes) the tokens of a checked list; adding stops at VR_MAX_ALLOWED. */
+static void set_allowed(vr_room *r, json_t *list, bool add)
+{
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const char *tok = json_string_value(json_array_get(list, i));
+        size_t at = token_index(r, tok);
+        if (add && at == (size_t)-1 && json_array_size(r->allowed) < VR_MAX_ALLOWED)
+            json_array_append_new(r->allowed, json_string(tok));
+        else if (!add && at != (size_t)-1)
+            json_array_remove(r->allowed, at);
+    }
+}
+
+json_t *vr_check_token(const vr_room *r, json_t *body)
+{
+    if (!r->check_allowed) return NULL;
+    const char *tok = json_string_value(json_object_get(body, "token"));
+    if (!tok || token_index(r, tok) == (size_t)-1)
+        return vr_error(VR_ERROR_UNAUTHORIZED, "Unauthorized (not in the allowed list)");
+    return NULL;
+}
+
+/* allowed {room, secret, action: enable|disable|add|remove, allowed?} */
+static json_t *req_allowed(json_t *body)
+{
+    json_t *err = NULL;
+    vr_room *r = room_from(body, &err);
+    if (!r) return err;
+    if (vr_check_field(body, "secret", JSON_STRING, false, &err) < 0 ||
+        vr_check_field(body, "action", JSON_STRING, true, &err) < 0 ||
+        vr_check_field(body, "allowed", JSON_ARRAY, false, &err) < 0)
+        return err;
+    if ((err = check_secret(r->secret, body, "secret"))) return err;
+    const char *action = json_string_value(json_object_get(body, "action"));
+    json_t *list = json_object_get(body, "allowed");
+    bool add = !strcmp(action, "add"), del = !strcmp(action, "remove");
+    if (!add && !del && strcmp(action, "enable") != 0 && strcmp(action, "disable") != 0)
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Unsupported action '%s' (allowed)", action);
+    if ((add || del) && !json_array_size(list))
+        return vr_error(VR_ERROR_MISSING_ELEMENT, "Missing element (allowed)");
+    if ((err = check_tokens(list))) return err;
+    if (!strcmp(action, "enable")) r->check_allowed = true;
+    else if (!strcmp(action, "disable")) r->check_allowed = false;
+    else set_allowed(r, list, add);
+    json_t *res = json_pack("{s:s,s:I}", "videoroom", "success", "room", (json_int_t)r->id);
+    /* As Janus: the list, except after disable. */
+    if (strcmp(action, "disable") != 0) json_object_set(res, "allowed", r->allowed);
+    return res;
+}
+
+/* ---- requests ---- */
+
 /* A (type-checked) integer field stored in an int: refused above INT_MAX rather than
  * wrapped (2^32 publishers must not become 0). NULL when fine. */
 static json_t *int_in_range(json_t *body, const char *field)
@@ -239,8 +405,6 @@ static json_t *int_in_range(json_t *body, const char *field)
                         INT_MAX);
     return NULL;
 }
-
-/* ---- requests ---- */
 
 static json_t *req_create(json_t *body)
 {
@@ -255,15 +419,15 @@ static json_t *req_create(json_t *body)
         {"admin_key", JSON_STRING},     {"permanent", JSON_TRUE},      {"record", JSON_TRUE},
         {"bitrate_cap", JSON_TRUE},     {"audiolevel_event", JSON_TRUE},
         {"audio_active_packets", JSON_INTEGER}, {"audio_level_average", JSON_INTEGER},
+        {"allowed", JSON_ARRAY},
     };
     json_t *err = NULL;
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         if (vr_check_field(body, fields[i].name, fields[i].type, false, &err) < 0) return err;
+    if ((err = check_tokens(json_object_get(body, "allowed")))) return err;
     if (admin_key && (err = check_secret(admin_key, body, "admin_key"))) return err;
     if ((err = int_in_range(body, "publishers")) || (err = int_in_range(body, "fir_freq")))
         return err;
-    if (json_is_true(json_object_get(body, "permanent")))
-        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Permanent rooms are not supported yet");
     if (json_is_true(json_object_get(body, "record")))
         return vr_error(VR_ERROR_UNKNOWN_ERROR, "Recording is not supported yet");
     const char *ac = json_string_value(json_object_get(body, "audiocodec"));
@@ -293,7 +457,9 @@ static json_t *req_create(json_t *body)
     if ((v = json_object_get(body, "publishers"))) r->max_publishers = (int)json_integer_value(v);
     if ((v = json_object_get(body, "bitrate")))
         r->bitrate = json_integer_value(v) > UINT32_MAX ? UINT32_MAX : (uint32_t)json_integer_value(v);
-    if ((v = json_object_get(body, "fir_freq"))) r->fir_freq = (int)json_integer_value(v);
+    if ((v = json_object_get(body, "fir_freq")))
+        r->fir_freq = json_integer_value(v) > 3600 ? 3600 : (int)json_integer_value(v);
+    r->bitrate_cap = json_is_true(json_object_get(body, "bitrate_cap"));
     r->audiolevel_event = json_is_true(json_object_get(body, "audiolevel_event"));
     if ((v = json_object_get(body, "audio_active_packets")) && json_integer_value(v) > 0 &&
         json_integer_value(v) <= 100000)
@@ -303,8 +469,20 @@ static json_t *req_create(json_t *body)
         r->audio_level_average = (int)json_integer_value(v);
     if (ac) snprintf(r->audiocodec, sizeof(r->audiocodec), "%s", ac);
     if (vc) snprintf(r->videocodec, sizeof(r->videocodec), "%s", vc);
+    json_t *allowed = json_object_get(body, "allowed");
+    if (allowed) {
+        r->check_allowed = true;
+        set_allowed(r, allowed, true);
+    }
     room_link(r);
-    return json_pack("{s:s,s:I,s:b}", "videoroom", "created", "room", (json_int_t)id, "permanent", 0);
+    bool permanent = json_is_true(json_object_get(body, "permanent"));
+    if (permanent && !rooms_persist(r, id)) {
+        room_unlink(r);
+        room_free(r);
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Could not write the room to %s", config_path);
+    }
+    return json_pack("{s:s,s:I,s:b}", "videoroom", "created", "room", (json_int_t)id, "permanent",
+                     permanent);
 }
 
 static json_t *req_edit(json_t *body)
@@ -327,8 +505,6 @@ static json_t *req_edit(json_t *body)
     if ((err = check_secret(r->secret, body, "secret"))) return err;
     if ((err = int_in_range(body, "new_publishers")) || (err = int_in_range(body, "new_fir_freq")))
         return err;
-    if (json_is_true(json_object_get(body, "permanent")))
-        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Permanent rooms are not supported yet");
     json_t *v;
     if ((v = json_object_get(body, "new_description")) && *json_string_value(v))
         set_str(&r->description, json_string_value(v));
@@ -338,8 +514,13 @@ static json_t *req_edit(json_t *body)
     if ((v = json_object_get(body, "new_require_pvtid"))) r->require_pvtid = json_is_true(v);
     if ((v = json_object_get(body, "new_bitrate")))
         r->bitrate = json_integer_value(v) > UINT32_MAX ? UINT32_MAX : (uint32_t)json_integer_value(v);
-    if ((v = json_object_get(body, "new_fir_freq"))) r->fir_freq = (int)json_integer_value(v);
+    if ((v = json_object_get(body, "new_fir_freq")))
+        r->fir_freq = json_integer_value(v) > 3600 ? 3600 : (int)json_integer_value(v);
     if ((v = json_object_get(body, "new_publishers"))) r->max_publishers = (int)json_integer_value(v);
+    if (json_object_get(body, "new_bitrate") || json_object_get(body, "new_fir_freq"))
+        vr_room_media_params_changed(r);
+    if (json_is_true(json_object_get(body, "permanent")) && !rooms_persist(r, r->id))
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Edited, but could not write the room to %s", config_path);
     return json_pack("{s:s,s:I}", "videoroom", "edited", "room", (json_int_t)r->id);
 }
 
@@ -351,6 +532,8 @@ static json_t *req_destroy(json_t *body)
     if (vr_check_field(body, "permanent", JSON_TRUE, false, &err) < 0) return err;
     if ((err = check_secret(r->secret, body, "secret"))) return err;
     uint64_t id = r->id;
+    if (json_is_true(json_object_get(body, "permanent")) && !rooms_persist(NULL, id))
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Could not remove the room from %s", config_path);
     vr_room_evict_all(r);
     for (vr_room **pp = &rooms; *pp; pp = &(*pp)->next) {
         if (*pp == r) {
@@ -380,6 +563,7 @@ static json_t *room_info(const vr_room *r)
     json_object_set_new(o, "is_private", json_boolean(r->is_private));
     json_object_set_new(o, "max_publishers", json_integer(r->max_publishers));
     json_object_set_new(o, "bitrate", json_integer(r->bitrate));
+    if (r->bitrate_cap) json_object_set_new(o, "bitrate_cap", json_true());
     json_object_set_new(o, "fir_freq", json_integer(r->fir_freq));
     json_object_set_new(o, "require_pvtid", json_boolean(r->require_pvtid));
     json_object_set_new(o, "require_e2ee", json_false());
@@ -457,6 +641,7 @@ json_t *vr_rooms_handle_sync(const char *request, json_t *body)
     if (!strcasecmp(request, "list")) return req_list(body);
     if (!strcasecmp(request, "listparticipants")) return req_listparticipants(body);
     if (!strcasecmp(request, "kick")) return req_kick(body);
+    if (!strcasecmp(request, "allowed")) return req_allowed(body);
     if (!strcasecmp(request, "moderate")) {
         json_t *err = NULL;
         vr_room *r = room_from(body, &err);
@@ -465,7 +650,7 @@ json_t *vr_rooms_handle_sync(const char *request, json_t *body)
         return vr_room_moderate(r, body);
     }
     static const char *const later[] = {
-        "allowed", "enable_recording", "listforwarders", "rtp_forward",
+        "enable_recording", "listforwarders", "rtp_forward",
         "stop_rtp_forward", "add_remote_publisher", "update_remote_publisher",
         "remove_remote_publisher", "publish_remotely", "unpublish_remotely", "listremotes",
         "list_remotes",

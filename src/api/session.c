@@ -498,6 +498,7 @@ static const sy_core_api core_api = {
     .random_id = sy_random_id,
     .relay_rtp = sy_pc_relay_rtp,
     .relay_rtcp = sy_pc_relay_rtcp,
+    .resend_rtp = sy_pc_resend_rtp,
     .send_pli = sy_pc_send_pli,
     .send_remb = sy_pc_send_remb,
     .close_pc = core_close_pc,

@@ -759,7 +759,9 @@ static void worker_set_local(sy_worker *w, void *arg)
             m->clock_rate = codec && codec->clock_rate ? codec->clock_rate : (m->video ? 90000 : 48000);
             if (rtx && !m->local_rtx_ssrc)
                 m->local_rtx_ssrc = mi->rtx_ssrc ? mi->rtx_ssrc : (uint32_t)sy_random_id();
-            if (m->video && !m->history) m->history = sy_nack_history_new(NULL);
+            /* A plugin that answers NACKs itself keeps the packets (shared per source). */
+            if (m->video && !m->history && !pc->handle->plugin->incoming_nack)
+                m->history = sy_nack_history_new(NULL);
             if (!mi->ssrc && sy_sdp_direction_sends(mi->direction)) {
                 char track[48];
                 snprintf(track, sizeof(track), "%s%s", m->video ? "video" : "audio", m->mid);

@@ -68,6 +68,7 @@ json_t *sy_pc_info(sy_pc *pc);
 
 /* Core API for plugins (worker thread of the PC). */
 int sy_pc_relay_rtp(sy_plugin_handle *h, const sy_rtp_packet *pkt);
+int sy_pc_resend_rtp(sy_plugin_handle *h, const sy_rtp_packet *pkt);
 int sy_pc_relay_rtcp(sy_plugin_handle *h, int mindex, const uint8_t *buf, size_t len);
 void sy_pc_send_pli(sy_plugin_handle *h, int mindex);
 void sy_pc_send_remb(sy_plugin_handle *h, uint32_t bitrate);

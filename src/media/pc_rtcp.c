@@ -76,7 +76,11 @@ static void rtcp_consume(sy_pc *pc, const uint8_t *buf, size_t len)
             pc_media *m = media_by_local_ssrc(pc, fb.media_ssrc);
             int n = m ? sy_rtcp_read_nack(&fb, seqs, PC_MAX_NACKS) : 0;
             if (n > 0) m->nacked_in_window += (uint32_t)n;
-            for (int i = 0; i < n; i++) pc_resend(pc, m, seqs[i], fb.sender_ssrc, now);
+            sy_plugin_handle *h = pc->handle;
+            if (n > 0 && h->plugin->incoming_nack)
+                h->plugin->incoming_nack(h, m->mindex, seqs, n); /* its shared history */
+            else
+                for (int i = 0; i < n; i++) pc_resend(pc, m, seqs[i], fb.sender_ssrc, now);
         }
         for (int b = 0; b < nb; b++) {
             if (!media_by_local_ssrc(pc, blocks[b].ssrc)) continue;

@@ -304,6 +304,51 @@ int sy_pc_relay_rtp(sy_plugin_handle *h, const sy_rtp_packet *pkt)
     return 0;
 }
 
+int sy_pc_resend_rtp(sy_plugin_handle *h, const sy_rtp_packet *pkt)
+{
+    sy_pc *pc = pc_worker_pc(h);
+    if (!pc || !pkt || pkt->len < 12 || pkt->len + 64 + 2 + SY_SRTP_MAX_TRAILER > sizeof(pc->out))
+        return -1;
+    pc_media *m = pc_media_at(pc, pkt->mindex);
+    sy_rtp_header in;
+    if (!m || !m->local_ssrc || sy_rtp_parse(pkt->data, pkt->len, &in) < 0) return -1;
+    uint8_t rtx_pt = m->local_rtx_ssrc ? m->local_rtx_pt[in.payload_type] : 0;
+    /* The header relay_rtp would write, on the repair stream with RTX (RFC 4588: its own
+     * SSRC, pt and sequence, the original sequence number before the payload). */
+    sy_rtp_fields f = {
+        .marker = in.marker,
+        .payload_type = rtx_pt ? rtx_pt : in.payload_type,
+        .seq = rtx_pt ? m->rtx_seq : in.seq,
+        .timestamp = in.timestamp,
+        .ssrc = rtx_pt ? m->local_rtx_ssrc : m->local_ssrc,
+    };
+    sy_rtp_ext_elem ext[2];
+    size_t n_ext = 0;
+    uint8_t twcc[2];
+    if (pc->ext.mid && m->mid[0])
+        ext[n_ext++] = (sy_rtp_ext_elem){pc->ext.mid, (uint8_t)strlen(m->mid), (const uint8_t *)m->mid};
+    if (pc->ext.twcc) {
+        twcc[0] = (uint8_t)(pc->twcc_seq >> 8);
+        twcc[1] = (uint8_t)pc->twcc_seq;
+        pc->twcc_seq++;
+        ext[n_ext++] = (sy_rtp_ext_elem){pc->ext.twcc, 2, twcc};
+    }
+    int off = sy_rtp_write_header_ext(pc->out, sizeof(pc->out), &f, ext, n_ext);
+    size_t osn = rtx_pt ? 2 : 0;
+    if (off < 0 || (size_t)off + osn + in.payload_len + SY_SRTP_MAX_TRAILER > sizeof(pc->out)) return -1;
+    if (rtx_pt) {
+        pc->out[off] = (uint8_t)(in.seq >> 8);
+        pc->out[off + 1] = (uint8_t)in.seq;
+        m->rtx_seq++;
+    }
+    memcpy(pc->out + off + osn, pkt->data + in.payload_offset, in.payload_len);
+    size_t n = (size_t)off + osn + in.payload_len;
+    if (sy_srtp_protect_rtp(pc->srtp, pc->out, &n) < 0 || sy_ice_send(pc->ice, pc->out, n) < 0)
+        return -1;
+    pc->retransmitted++;
+    return 0;
+}
+
 void sy_pc_send_pli(sy_plugin_handle *h, int mindex)
 {
     sy_pc *pc = pc_worker_pc(h);

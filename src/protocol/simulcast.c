@@ -103,3 +103,81 @@ void sy_rtp_rewriter_map(sy_rtp_rewriter *r, uint32_t ssrc_in, uint16_t seq_in, 
     *seq_out = seq;
     *ts_out = ts;
 }
+
+int sy_vp8_desc_parse(const uint8_t *p, size_t len, sy_vp8_desc *d)
+{
+    *d = (sy_vp8_desc){.picture_id = -1, .tl0picidx = -1};
+    if (len < 1) return -1;
+    if (!(p[0] & 0x80)) return 0;
+    if (len < 2) return -1;
+    uint8_t x = p[1];
+    size_t off = 2;
+    if (x & 0x80) { /* I */
+        if (off >= len) return -1;
+        d->pid_off = off;
+        if (p[off] & 0x80) {
+            if (off + 1 >= len) return -1;
+            d->pid_15bit = true;
+            d->picture_id = (p[off] & 0x7F) << 8 | p[off + 1];
+            off += 2;
+        } else {
+            d->picture_id = p[off] & 0x7F;
+            off += 1;
+        }
+    }
+    if (x & 0x40) { /* L */
+        if (off >= len) return -1;
+        d->tl0_off = off;
+        d->tl0picidx = p[off];
+        off++;
+    }
+    if ((x & 0x30) && off >= len) return -1; /* T or K: one more byte */
+    return 0;
+}
+
+void sy_vp8_rewriter_init(sy_vp8_rewriter *r) { *r = (sy_vp8_rewriter){0}; }
+
+void sy_vp8_rewriter_rebase(sy_vp8_rewriter *r) { r->rebase = true; }
+
+void sy_vp8_rewriter_apply(sy_vp8_rewriter *r, uint32_t ssrc_in, const sy_vp8_desc *d,
+                           uint8_t *payload, size_t len)
+{
+    if (!r->started || r->rebase || ssrc_in != r->ssrc_in) {
+        r->started = true;
+        r->rebase = false;
+        r->ssrc_in = ssrc_in;
+        r->have_pid = r->have_tl0 = false;
+    }
+    if (d->picture_id >= 0 && d->pid_off + (d->pid_15bit ? 2 : 1) <= len) {
+        uint16_t in = (uint16_t)d->picture_id;
+        if (!r->have_pid) {
+            /* The first source passes through; later ones continue the last id sent. */
+            r->pid_base_in = in;
+            r->pid_base_out = r->sent_pid ? (uint16_t)((r->last_pid_out + 1) & 0x7FFF) : in;
+            r->have_pid = true;
+        }
+        /* 7-bit ids advance mod 128: the distance is taken in the packet's width. */
+        uint16_t mask = d->pid_15bit ? 0x7FFF : 0x7F;
+        uint16_t out = (uint16_t)((r->pid_base_out + ((in - r->pid_base_in) & mask)) & 0x7FFF);
+        if (!r->sent_pid || ((out - r->last_pid_out) & 0x7FFF) < 0x4000) r->last_pid_out = out;
+        r->sent_pid = true;
+        if (d->pid_15bit) {
+            payload[d->pid_off] = (uint8_t)(0x80 | (out >> 8));
+            payload[d->pid_off + 1] = (uint8_t)out;
+        } else {
+            payload[d->pid_off] = (uint8_t)(out & 0x7F);
+        }
+    }
+    if (d->tl0picidx >= 0 && d->tl0_off < len) {
+        uint8_t in = (uint8_t)d->tl0picidx;
+        if (!r->have_tl0) {
+            r->tl0_base_in = in;
+            r->tl0_base_out = r->sent_tl0 ? (uint8_t)(r->last_tl0_out + 1) : in;
+            r->have_tl0 = true;
+        }
+        uint8_t out = (uint8_t)(r->tl0_base_out + (uint8_t)(in - r->tl0_base_in));
+        if (!r->sent_tl0 || (uint8_t)(out - r->last_tl0_out) < 0x80) r->last_tl0_out = out;
+        r->sent_tl0 = true;
+        payload[d->tl0_off] = out;
+    }
+}

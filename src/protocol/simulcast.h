@@ -64,4 +64,38 @@ void sy_rtp_rewriter_init(sy_rtp_rewriter *r, uint32_t clock_rate);
 void sy_rtp_rewriter_map(sy_rtp_rewriter *r, uint32_t ssrc_in, uint16_t seq_in, uint32_t ts_in,
                          uint64_t now_us, uint16_t *seq_out, uint32_t *ts_out);
 
+/* VP8 payload descriptor fields a forwarder rewrites (RFC 7741 4.2). */
+typedef struct sy_vp8_desc {
+    int picture_id;    /* -1: absent */
+    bool pid_15bit;    /* M bit: 15-bit picture id (else 7-bit) */
+    size_t pid_off;    /* offset of the picture id in the payload */
+    int tl0picidx;     /* -1: absent */
+    size_t tl0_off;
+} sy_vp8_desc;
+
+/* Parses the descriptor at the start of a VP8 payload. Returns 0, or -1 when it is
+ * truncated (then nothing is rewritten). */
+int sy_vp8_desc_parse(const uint8_t *payload, size_t len, sy_vp8_desc *d);
+
+/* Keeps the picture id and TL0PICIDX a receiver sees continuous when the forwarded
+ * source changes (a simulcast layer switch, a switch of publisher, a pause): after a
+ * change the next picture id is the last one sent + 1, TL0PICIDX likewise. Within one
+ * source the input's own gaps and reordering carry over unchanged. */
+typedef struct sy_vp8_rewriter {
+    bool started, rebase;
+    uint32_t ssrc_in;
+    uint16_t pid_base_in, pid_base_out, last_pid_out; /* 15-bit values */
+    uint8_t tl0_base_in, tl0_base_out, last_tl0_out;
+    bool have_pid, have_tl0; /* this mapping has its base */
+    bool sent_pid, sent_tl0;  /* something was sent: later mappings continue it */
+} sy_vp8_rewriter;
+
+void sy_vp8_rewriter_init(sy_vp8_rewriter *r);
+/* The next packet starts a new mapping even from the same SSRC (after a pause). */
+void sy_vp8_rewriter_rebase(sy_vp8_rewriter *r);
+/* Rewrites the descriptor d (parsed from the original payload) into payload, which
+ * must have the same descriptor layout (it may hold another subscriber's values). */
+void sy_vp8_rewriter_apply(sy_vp8_rewriter *r, uint32_t ssrc_in, const sy_vp8_desc *d,
+                           uint8_t *payload, size_t len);
+
 #endif

@@ -9,10 +9,18 @@
    request while the offer waits is "updating" and coalesced; unsubscribe rejects the
    m-line; autoupdate when a subscribed publisher leaves.
 5. switch: a subscriber m-line changes source without renegotiation.
+6. bitrate and fir_freq: the publisher gets REMB with the room's bitrate, its own
+   (publish/configure "bitrate") capped by the room's with bitrate_cap, the new room
+   bitrate after edit; key frame requests every fir_freq seconds, none after edit sets 0.
+7. allowed: the token list of a room (create with allowed, enable/disable/add/remove);
+   a publisher's join needs a listed token while it is on.
+8. permanent: create/edit/destroy write the room back to the plugin's config file.
 """
 
 import asyncio
 import fractions
+import os
+import time
 
 import numpy
 import sy
@@ -326,6 +334,151 @@ async def test_update_and_switch():
                 await pc.close()
             if rx:
                 await rx.close()
+
+
+# ---- 6. bitrate, bitrate_cap, fir_freq ------------------------------------------------------
+
+@sy.timeout(90)
+async def test_bitrate_and_fir_freq():
+    from aiortc.rtcrtpsender import RTCRtpSender
+    from aiortc.rtp import RTCP_PSFB_APP, RTCP_PSFB_PLI, RtcpPsfbPacket, unpack_remb_fci
+
+    rembs, plis = [], []
+    orig = RTCRtpSender._handle_rtcp_packet
+
+    async def spy(self, packet):
+        if isinstance(packet, RtcpPsfbPacket):
+            if packet.fmt == RTCP_PSFB_PLI:
+                plis.append(time.monotonic())
+            elif packet.fmt == RTCP_PSFB_APP:
+                try:
+                    rembs.append(unpack_remb_fci(packet.fci)[0])
+                except ValueError:
+                    pass
+        await orig(self, packet)
+
+    RTCRtpSender._handle_rtcp_packet = spy
+    try:
+        async with SERVER.ws() as c:
+            s0, h0 = await c.session_handle(plugin=VR)
+            room = (await sync(c, s0, h0, {"request": "create", "room": 7005, "secret": "b",
+                                           "bitrate": 300000, "bitrate_cap": True,
+                                           "fir_freq": 1}))["room"]
+            d = await sync(c, s0, h0, {"request": "list"})
+            entry = [x for x in d["list"] if x["room"] == room][0]
+            assert entry["bitrate_cap"] is True and entry["fir_freq"] == 1, entry
+            s, h, pid, pc = await join_and_publish(c, room, "br")
+            try:
+                await wait_for(lambda: 300000 in rembs, 10, f"the room's REMB; got {rembs[-5:]}")
+                # fir_freq 1: about one key frame request a second, with nobody subscribed.
+                t0 = time.monotonic()
+                await asyncio.sleep(3.5)
+                n = sum(1 for t in plis if t >= t0)
+                print(f"  fir_freq 1: {n} PLIs in 3.5 s")
+                assert 2 <= n <= 8, plis
+                # The publisher's own bitrate, below and above the room's cap.
+                rembs.clear()
+                ev = await call(c, s, h, {"request": "configure", "bitrate": 100000})
+                assert data_of(ev)["configured"] == "ok", ev
+                await wait_for(lambda: rembs and rembs[-1] == 100000, 10,
+                               f"REMB 100000 after configure; got {rembs[-5:]}")
+                ev = await call(c, s, h, {"request": "configure", "bitrate": 900000})
+                await wait_for(lambda: rembs and rembs[-1] == 300000, 10,
+                               f"REMB capped at 300000; got {rembs[-5:]}")
+                assert 900000 not in rembs, rembs
+                # edit: the room's new bitrate reaches the live publisher (still capped).
+                d = await sync(c, s0, h0, {"request": "edit", "room": room, "secret": "b",
+                                           "new_bitrate": 200000, "new_fir_freq": 0})
+                assert d["videoroom"] == "edited", d
+                await wait_for(lambda: rembs and rembs[-1] == 200000, 10,
+                               f"REMB 200000 after edit; got {rembs[-5:]}")
+                await asyncio.sleep(0.5)
+                t0 = time.monotonic()
+                await asyncio.sleep(2.5)
+                n = sum(1 for t in plis if t >= t0)
+                assert n == 0, f"{n} PLIs after fir_freq 0"
+            finally:
+                await pc.close()
+    finally:
+        RTCRtpSender._handle_rtcp_packet = orig
+
+
+# ---- 7. allowed ------------------------------------------------------------------------------
+
+@sy.timeout(30)
+async def test_allowed():
+    async with SERVER.ws() as c:
+        s0, h0 = await c.session_handle(plugin=VR)
+        d = await sync(c, s0, h0, {"request": "create", "room": 7006, "secret": "a",
+                                   "allowed": ["t1", "t2"]})
+        room = d["room"]
+        check_err(await sync(c, s0, h0, {"request": "create", "room": 7007, "allowed": [1]}), 430)
+
+        async def join(token=None):
+            s, h = await c.session_handle(plugin=VR)
+            body = {"request": "join", "ptype": "publisher", "room": room}
+            if token:
+                body["token"] = token
+            return data_of(await call(c, s, h, body))
+
+        check_err(await join(), 433)
+        check_err(await join("nope"), 433)
+        assert (await join("t1"))["videoroom"] == "joined"
+        allowed = {"request": "allowed", "room": room, "secret": "a"}
+        check_err(await sync(c, s0, h0, {**allowed, "secret": "x", "action": "enable"}), 433)
+        check_err(await sync(c, s0, h0, {**allowed}), 429)
+        check_err(await sync(c, s0, h0, {**allowed, "action": "shuffle"}), 430)
+        check_err(await sync(c, s0, h0, {**allowed, "action": "add"}), 429)
+        check_err(await sync(c, s0, h0, {**allowed, "action": "add", "allowed": [3]}), 430)
+        d = await sync(c, s0, h0, {**allowed, "action": "add", "allowed": ["t3", "t1"]})
+        assert d == {"videoroom": "success", "room": room, "allowed": ["t1", "t2", "t3"]}, d
+        d = await sync(c, s0, h0, {**allowed, "action": "remove", "allowed": ["t1"]})
+        assert d == {"videoroom": "success", "room": room, "allowed": ["t2", "t3"]}, d
+        check_err(await join("t1"), 433)
+        assert (await join("t3"))["videoroom"] == "joined"
+        d = await sync(c, s0, h0, {**allowed, "action": "disable"})
+        assert d == {"videoroom": "success", "room": room}, d
+        assert (await join())["videoroom"] == "joined"
+        d = await sync(c, s0, h0, {**allowed, "action": "enable"})
+        assert d["allowed"] == ["t2", "t3"], d
+        check_err(await join(), 433)
+        # A room created without a list: enable makes it empty, so nobody gets in.
+        r2 = (await sync(c, s0, h0, {"request": "create", "room": 7008}))["room"]
+        d = await sync(c, s0, h0, {"request": "allowed", "room": r2, "action": "enable"})
+        assert d == {"videoroom": "success", "room": r2, "allowed": []}, d
+        check_err(await sync(c, s0, h0, {"request": "allowed", "room": 999, "action": "enable"}), 426)
+
+
+# ---- 8. permanent rooms --------------------------------------------------------------------
+
+@sy.timeout(30)
+async def test_permanent():
+    async with SERVER.ws() as c:
+        cfg_path = os.path.join(SERVER.conf_dir, "switchyard.plugin.videoroom.jcfg")
+        s0, h0 = await c.session_handle(plugin=VR)
+        d = await sync(c, s0, h0, {"request": "create", "room": 7009, "description": "Kept",
+                                   "secret": "s9", "publishers": 5, "bitrate": 500000,
+                                   "fir_freq": 7, "videocodec": "vp8,h264", "permanent": True})
+        assert d == {"videoroom": "created", "room": 7009, "permanent": True}, d
+        kept = sy.parse_cfg(open(cfg_path).read(), cfg_path)
+        room = kept["room-7009"]
+        assert room["description"] == "Kept" and room["secret"] == "s9", room
+        assert room["publishers"] == 5 and room["bitrate"] == 500000 and room["fir_freq"] == 7, room
+        assert room["videocodec"] == "vp8,h264", room
+        assert "room-1234" in kept, "the rooms already in the file were lost"
+        d = await sync(c, s0, h0, {"request": "edit", "room": 7009, "secret": "s9",
+                                   "new_description": "Kept2", "permanent": True})
+        assert d == {"videoroom": "edited", "room": 7009}, d
+        assert sy.parse_cfg(open(cfg_path).read(), cfg_path)["room-7009"]["description"] == "Kept2"
+        # Not permanent: the file keeps the old description.
+        await sync(c, s0, h0, {"request": "edit", "room": 7009, "secret": "s9",
+                               "new_description": "Kept3"})
+        assert sy.parse_cfg(open(cfg_path).read(), cfg_path)["room-7009"]["description"] == "Kept2"
+        d = await sync(c, s0, h0, {"request": "destroy", "room": 7009, "secret": "s9",
+                                   "permanent": True})
+        assert d == {"videoroom": "destroyed", "room": 7009}, d
+        kept = sy.parse_cfg(open(cfg_path).read(), cfg_path)
+        assert "room-7009" not in kept and "room-1234" in kept, kept
 
 
 if __name__ == "__main__":

@@ -153,6 +153,12 @@ typedef struct sy_core_api {
     /* Sends an RTCP compound packet (plaintext) on m-line mindex; media SSRCs in
      * feedback are rewritten to the peer's SSRCs for that m-line. */
     int (*relay_rtcp)(sy_plugin_handle *handle, int mindex, const uint8_t *buf, size_t len);
+    /* Resends a packet this handle's peer NACKed (for a plugin with incoming_nack, which
+     * keeps the packets itself): built like relay_rtp from pkt (the plugin's seq, which
+     * is the one the peer NACKed, timestamp and pt), sent as RTX on the m-line's repair
+     * stream when the peer negotiated RTX, else as it was sent. Not stored, counted as
+     * retransmitted. Returns 0 or negative. */
+    int (*resend_rtp)(sy_plugin_handle *handle, const sy_rtp_packet *pkt);
     /* Asks this handle's peer for a key frame on m-line mindex (PLI). Coalesced by the
      * core to at most one per second per stream. */
     void (*send_pli)(sy_plugin_handle *handle, int mindex);
@@ -230,6 +236,11 @@ typedef struct sy_plugin {
      * owns (reports, NACK retransmissions). Media worker thread. */
     void (*incoming_rtcp)(sy_plugin_handle *handle, int mindex, bool video, const uint8_t *buf,
                           size_t len);
+    /* The peer NACKed the sequence numbers seqs[0..n) that we sent on m-line mindex.
+     * Optional: a plugin that has it answers NACKs itself (resend_rtp), typically from
+     * one history per source shared by all the handles it forwards to; the core then
+     * keeps no send history for this plugin's peer connections. Media worker thread. */
+    void (*incoming_nack)(sy_plugin_handle *handle, int mindex, const uint16_t *seqs, int n);
     /* The peer connection is gone (hangup, ICE/DTLS failure, consent lost). Main
      * thread; the handle stays attached. */
     void (*hangup_media)(sy_plugin_handle *handle);

@@ -1,0 +1,198 @@
+/*
+ * janus.plugin.videoroom: publishers (main thread): join, the answer to a publish offer,
+ * configure without an offer (bitrate, keyframe, display), and the REMB cap they get.
+ * Teardown (unpublish, leave) is in videoroom.c with the rest of a room's lifecycle.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "vr.h"
+
+/* ---- publishers ---- */
+
+/* Answers a publish offer. Returns NULL and fills *answer, or an error event. */
+json_t *vr_do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **answer)
+{
+    vr_participant *p = s->pub;
+    vr_room *r = p->room;
+    json_t *err = NULL;
+    static const char *const strs[] = {"audiocodec", "videocodec", "display"};
+    for (size_t i = 0; i < 3; i++)
+        if (vr_check_field(body, strs[i], JSON_STRING, false, &err) < 0) return err;
+    if (vr_check_field(body, "bitrate", JSON_INTEGER, false, &err) < 0) return err;
+    if (json_is_true(json_object_get(body, "record")))
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Recording is not supported yet");
+    const char *type = json_string_value(json_object_get(jsep, "type"));
+    if (!type || strcasecmp(type, "offer"))
+        return vr_error(VR_ERROR_INVALID_SDP_TYPE, "Unexpected %s (publishers send offers)",
+                        type ? type : "JSEP");
+    if (p->published)
+        return vr_error(VR_ERROR_UNKNOWN_ERROR,
+                        "Renegotiation of a publisher is not supported yet (unpublish first)");
+    int active = 0;
+    for (vr_participant *o = r->participants; o; o = o->next) active += o->published;
+    if (active >= r->max_publishers)
+        return vr_error(VR_ERROR_PUBLISHERS_FULL, "Maximum number of publishers (%d) already reached",
+                        r->max_publishers);
+    const char *ac = json_string_value(json_object_get(body, "audiocodec"));
+    const char *vc = json_string_value(json_object_get(body, "videocodec"));
+    if (ac && (!vr_codec_list_valid(ac, false) || !strstr(r->audiocodec, ac)))
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (audiocodec: not allowed in this room)");
+    if (vc && (!vr_codec_list_valid(vc, true) || !strstr(r->videocodec, vc)))
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (videocodec: not allowed in this room)");
+    char errtext[256] = "";
+    int n = 0;
+    char *sdp = vr_sdp_publisher_answer(json_string_value(json_object_get(jsep, "sdp")),
+                                        ac ? ac : r->audiocodec, vc ? vc : r->videocodec,
+                                        p->streams, &n, &p->data, errtext, sizeof(errtext));
+    if (!sdp) return vr_error(VR_ERROR_INVALID_SDP, "Error generating the answer: %s", errtext);
+    p->n_streams = n;
+    const char *display = json_string_value(json_object_get(body, "display"));
+    if (display) {
+        free(p->display);
+        p->display = strdup(display);
+    }
+    static uint64_t gens;
+    p->gen = ++gens;
+    p->active = false;
+    json_t *br = json_object_get(body, "bitrate");
+    if (br) p->bitrate = json_integer_value(br) > UINT32_MAX ? UINT32_MAX : (uint32_t)json_integer_value(br);
+    p->fwd = vr_fwd_pub_new(p->handle, p->streams, n, vr_publisher_bitrate(p), p->gen, r);
+    if (!p->fwd) {
+        free(sdp);
+        p->n_streams = 0;
+        memset(&p->data, 0, sizeof(p->data));
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
+    }
+    p->published = true;
+    atomic_store(&s->fwd_pub, p->fwd);
+    *answer = json_pack("{s:s,s:s}", "type", "answer", "sdp", sdp);
+    free(sdp);
+    /* Others learn about the new publisher when its peer connection is up
+     * (setup_media -> vr_notice_active). */
+    return NULL;
+}
+
+json_t *vr_configured_event(vr_participant *p)
+{
+    json_t *ev = vr_room_event(p->room);
+    json_object_set_new(ev, "configured", json_string("ok"));
+    const char *ac = vr_first_codec(p, false), *vc = vr_first_codec(p, true);
+    if (ac) json_object_set_new(ev, "audio_codec", json_string(ac));
+    if (vc) json_object_set_new(ev, "video_codec", json_string(vc));
+    json_object_set_new(ev, "streams", vr_pub_streams_json(p));
+    return ev;
+}
+
+json_t *vr_join_publisher(vr_session *s, vr_room *r, json_t *body, json_t *jsep, json_t **answer)
+{
+    json_t *err = NULL;
+    if (vr_check_field(body, "id", JSON_INTEGER, false, &err) < 0 ||
+        vr_check_field(body, "display", JSON_STRING, false, &err) < 0)
+        return err;
+    if ((err = vr_check_secret_(r->pin, body, "pin"))) return err;
+    if ((err = vr_check_token(r, body))) return err;
+    uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "id"));
+    if (id && vr_find_participant(r, id))
+        return vr_error(VR_ERROR_ID_EXISTS, "User ID %" PRIu64 " already exists", id);
+    while (!id || vr_find_participant(r, id)) id = vr_core->random_id();
+    if (vr_core->set_media_worker(s->handle, vr_room_worker(r)) < 0 && vr_core->worker_count() > 1)
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "This handle already has a PeerConnection");
+    vr_participant *p = calloc(1, sizeof(*p));
+    if (!p) return vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
+    p->room = r;
+    p->handle = s->handle;
+    p->id = id;
+    p->private_id = vr_core->random_id();
+    const char *display = json_string_value(json_object_get(body, "display"));
+    if (display) p->display = strdup(display);
+    p->next = r->participants;
+    r->participants = p;
+    s->pub = p;
+    if (jsep && (err = vr_do_publish(s, body, jsep, answer))) {
+        vr_pub_remove(p);
+        return err;
+    }
+    if (r->notify_joining) {
+        json_t *ev = vr_room_event(r);
+        json_t *who = json_pack("{s:I}", "id", (json_int_t)p->id);
+        if (p->display) json_object_set_new(who, "display", json_string(p->display));
+        json_object_set_new(ev, "joining", who);
+        vr_broadcast(r, p, ev);
+        json_decref(ev);
+    }
+    return NULL;
+}
+
+json_t *vr_joined_event(vr_participant *p)
+{
+    vr_room *r = p->room;
+    json_t *ev = json_pack("{s:s,s:I,s:s,s:I,s:I}", "videoroom", "joined", "room", (json_int_t)r->id,
+                           "description", r->description, "id", (json_int_t)p->id, "private_id",
+                           (json_int_t)p->private_id);
+    json_t *pubs = json_array(), *att = json_array();
+    for (vr_participant *o = r->participants; o; o = o->next) {
+        if (o == p) continue;
+        if (o->active) {
+            json_array_append_new(pubs, vr_publisher_entry(o));
+        } else if (r->notify_joining) {
+            json_t *a = json_pack("{s:I}", "id", (json_int_t)o->id);
+            if (o->display) json_object_set_new(a, "display", json_string(o->display));
+            json_array_append_new(att, a);
+        }
+    }
+    json_object_set_new(ev, "publishers", pubs);
+    if (r->notify_joining) json_object_set_new(ev, "attendees", att);
+    else json_decref(att);
+    return ev;
+}
+
+/* configure (no offer) of a publisher: keyframe, display, bitrate. */
+json_t *vr_configure_publisher(vr_participant *p, json_t *body)
+{
+    json_t *err = NULL;
+    if (vr_check_field(body, "display", JSON_STRING, false, &err) < 0 ||
+        vr_check_field(body, "bitrate", JSON_INTEGER, false, &err) < 0 ||
+        vr_check_field(body, "keyframe", JSON_TRUE, false, &err) < 0 ||
+        vr_check_field(body, "streams", JSON_ARRAY, false, &err) < 0)
+        return err;
+    if (json_is_true(json_object_get(body, "record")))
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Recording is not supported yet");
+    const char *display = json_string_value(json_object_get(body, "display"));
+    if (display && (!p->display || strcmp(display, p->display))) {
+        free(p->display);
+        p->display = strdup(display);
+        /* As Janus: the others hear of the new name. */
+        json_t *ev = json_pack("{s:s,s:I,s:I,s:s}", "videoroom", "event", "room",
+                               (json_int_t)p->room->id, "id", (json_int_t)p->id, "display", display);
+        vr_broadcast(p->room, p, ev);
+        json_decref(ev);
+    }
+    json_t *br = json_object_get(body, "bitrate");
+    if (br) {
+        p->bitrate = json_integer_value(br) > UINT32_MAX ? UINT32_MAX : (uint32_t)json_integer_value(br);
+        if (p->published)
+            vr_fwd_pub_params(vr_room_worker(p->room), p->fwd, vr_publisher_bitrate(p), p->room->fir_freq);
+    }
+    if (p->published && json_is_true(json_object_get(body, "keyframe")))
+        vr_fwd_pub_keyframe(vr_room_worker(p->room), p->fwd);
+    return NULL;
+}
+
+uint32_t vr_publisher_bitrate(const vr_participant *p)
+{
+    const vr_room *r = p->room;
+    if (!p->bitrate) return r->bitrate;
+    if (r->bitrate_cap && r->bitrate && p->bitrate > r->bitrate) return r->bitrate;
+    return p->bitrate;
+}
+
+void vr_room_media_params_changed(vr_room *r)
+{
+    for (vr_participant *p = r->participants; p; p = p->next)
+        if (p->published) vr_fwd_pub_params(vr_room_worker(r), p->fwd, vr_publisher_bitrate(p), r->fir_freq);
+}
+
