@@ -286,7 +286,19 @@ static void run_op(void *arg)
             fs = &s->s[op->index];
             unlink_sub(fs);
             free(fs->sent);
+            /* A reused m-line (a removed stream's slot) keeps its SSRC at the receiver: its
+             * sequence and timestamps continue from where they were, or the receiver
+             * would take the new source's packets for old ones and drop them. */
+            bool reuse = op->index < s->n && fs->rw.started && !fs->data && !op->init.data;
+            sy_rtp_rewriter rw = fs->rw;
+            sy_vp8_rewriter vp8 = fs->vp8;
             *fs = op->init;
+            if (reuse) {
+                fs->rw = rw;
+                fs->rw.clock_rate = op->init.rw.clock_rate;
+                fs->vp8 = vp8;
+                fs->rebase = true;
+            }
             fs->owner = s;
             if (op->index >= s->n) s->n = op->index + 1;
             link_sub(fs);

@@ -40,9 +40,32 @@ static json_t *read_stream_ref(json_t *item, bool required, const char *list, ui
     return NULL;
 }
 
-/* Adds the streams of one {feed, mid?} to sub; src gets the publisher streams. */
+/* The slot for a new stream: an inactive (removed) m-line of the same kind is reused, as
+ * Janus does, so a long-lived subscription does not run out of m-lines as publishers
+ * come and go; otherwise a new m-line is appended. -1 when all are in use. */
+static int take_slot(vr_subscriber *sub, bool data, bool video)
+{
+    int i;
+    for (i = 0; i < sub->n_streams; i++) {
+        const vr_sub_stream *st = &sub->streams[i];
+        if (st->removed && st->data == data && (data || st->video == video)) break;
+    }
+    if (i == sub->n_streams) {
+        if (sub->n_streams >= VR_MAX_STREAMS) return -1;
+        sub->n_streams++;
+    }
+    vr_sub_stream *st = &sub->streams[i];
+    if (st->removed) free(st->feed_display);
+    memset(st, 0, sizeof(*st));
+    st->mindex = i;
+    snprintf(st->mid, sizeof(st->mid), "%d", i);
+    return i;
+}
+
+/* Adds the streams of one {feed, mid?} to sub; src/owners get the publisher streams and
+ * added[] marks the slots filled. */
 static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_pub_stream **src,
-                        vr_participant **owners)
+                        vr_participant **owners, bool *added)
 {
     json_t *err = NULL;
     if (vr_check_field(item, "feed", JSON_INTEGER, true, &err) < 0 ||
@@ -61,12 +84,10 @@ static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_p
         const vr_pub_stream *ps = &p->streams[i];
         if (mid && strcmp(mid, ps->mid)) continue;
         found++;
-        if (sub->n_streams >= VR_MAX_STREAMS)
+        int slot = take_slot(sub, false, ps->video);
+        if (slot < 0)
             return vr_error(VR_ERROR_INVALID_ELEMENT, "Too many streams (at most %d)", VR_MAX_STREAMS);
-        vr_sub_stream *st = &sub->streams[sub->n_streams];
-        memset(st, 0, sizeof(*st));
-        st->mindex = sub->n_streams;
-        snprintf(st->mid, sizeof(st->mid), "%d", sub->n_streams);
+        vr_sub_stream *st = &sub->streams[slot];
         st->feed_id = p->id;
         snprintf(st->feed_mid, sizeof(st->feed_mid), "%s", ps->mid);
         st->feed_display = p->display ? strdup(p->display) : NULL;
@@ -80,9 +101,9 @@ static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_p
         /* Clamped before narrowing: 2^31 must not become a negative layer. */
         st->substream = layer_of(json_object_get(item, "substream"));
         st->temporal = layer_of(json_object_get(item, "temporal"));
-        src[sub->n_streams] = ps;
-        owners[sub->n_streams] = p;
-        sub->n_streams++;
+        src[slot] = ps;
+        owners[slot] = p;
+        added[slot] = true;
     }
     if (p->data.present && (!mid || !strcmp(mid, p->data.mid))) {
         /* One data m-line per subscription, fed by every subscribed publisher with data. */
@@ -99,17 +120,15 @@ static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_p
         for (int i = 0; i < sub->n_streams && !has_line; i++)
             has_line = sub->streams[i].data && !sub->streams[i].removed;
         if (!has_line) {
-            if (sub->n_streams >= VR_MAX_STREAMS)
+            int slot = take_slot(sub, true, false);
+            if (slot < 0)
                 return vr_error(VR_ERROR_INVALID_ELEMENT, "Too many streams (at most %d)", VR_MAX_STREAMS);
-            vr_sub_stream *st = &sub->streams[sub->n_streams];
-            memset(st, 0, sizeof(*st));
-            st->mindex = sub->n_streams;
-            snprintf(st->mid, sizeof(st->mid), "%d", sub->n_streams);
+            vr_sub_stream *st = &sub->streams[slot];
             st->data = true;
             st->send = true;
-            src[sub->n_streams] = NULL;
-            owners[sub->n_streams] = NULL;
-            sub->n_streams++;
+            src[slot] = NULL;
+            owners[slot] = NULL;
+            added[slot] = true;
         }
     }
     if (!found) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such mid '%s' in feed %" PRIu64, mid, feed);
@@ -174,15 +193,16 @@ json_t *vr_join_subscriber(vr_session *s, vr_room *r, json_t *body, json_t **off
     sub->handle = s->handle;
     const vr_pub_stream *src[VR_MAX_STREAMS];
     vr_participant *owners[VR_MAX_STREAMS];
+    bool added[VR_MAX_STREAMS] = {false};
     if (legacy) {
-        err = add_feed(sub, r, body, src, owners);
+        err = add_feed(sub, r, body, src, owners, added);
     } else {
         for (size_t i = 0; i < json_array_size(streams) && !err; i++) {
             json_t *item = json_array_get(streams, i);
             if (!json_is_object(item))
                 err = vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (streams should contain objects)");
             else
-                err = add_feed(sub, r, item, src, owners);
+                err = add_feed(sub, r, item, src, owners, added);
         }
     }
     char errtext[256] = "";
@@ -342,22 +362,36 @@ json_t *vr_sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t **off
     int old_n = sub->n_streams, old_nd = sub->n_data_feeds;
     const vr_pub_stream *src[VR_MAX_STREAMS];
     vr_participant *owners[VR_MAX_STREAMS];
+    bool added[VR_MAX_STREAMS] = {false};
+    /* Reused slots are overwritten in place: keep what they held for a rollback. */
+    vr_sub_stream *saved = malloc(sizeof(sub->streams));
+    if (!saved) return vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
+    memcpy(saved, sub->streams, sizeof(sub->streams));
     json_t *err = NULL;
     for (size_t i = 0; i < json_array_size(add) && !err; i++) {
         json_t *item = json_array_get(add, i);
         if (!json_is_object(item))
             err = vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (subscribe should contain objects)");
         else
-            err = add_feed(sub, r, item, src, owners);
+            err = add_feed(sub, r, item, src, owners, added);
     }
     if (err) {
-        for (int i = old_n; i < sub->n_streams; i++) free(sub->streams[i].feed_display);
+        for (int i = 0; i < sub->n_streams; i++)
+            if (added[i]) free(sub->streams[i].feed_display);
+        /* take_slot freed the displays of the slots it reused: they were removed
+         * streams, whose display nobody reads; clear them in the restored copy. */
+        for (int i = 0; i < old_n; i++)
+            if (added[i]) saved[i].feed_display = NULL;
+        memcpy(sub->streams, saved, sizeof(sub->streams));
+        free(saved);
         sub->n_streams = old_n;
         sub->n_data_feeds = old_nd;
         return err;
     }
+    free(saved);
     int worker = vr_room_worker(r);
-    bool changed = sub->n_streams > old_n;
+    bool changed = false;
+    for (int i = 0; i < sub->n_streams; i++) changed |= added[i];
     for (int i = 0; i < n_data_rm; i++) {
         for (int k = 0; k < sub->n_data_feeds; k++) {
             if (sub->data_feeds[k] != data_rm[i]) continue;
@@ -372,7 +406,8 @@ json_t *vr_sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t **off
         vr_participant *p = vr_find_participant(r, sub->data_feeds[i]);
         if (p && p->published) vr_fwd_sub_data_add(worker, sub->fwd, p->fwd);
     }
-    for (int i = old_n; i < sub->n_streams; i++) {
+    for (int i = 0; i < sub->n_streams; i++) {
+        if (!added[i]) continue;
         vr_participant *p = owners[i];
         if (!p) { /* the data m-line */
             vr_fwd_sub_add(worker, sub->fwd, &sub->streams[i], 0, NULL, 0);
@@ -382,7 +417,7 @@ json_t *vr_sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t **off
                        p->fwd, (int)(src[i] - p->streams));
     }
     for (int i = 0; i < old_n; i++) {
-        if (!rm[i]) continue;
+        if (!rm[i] || added[i]) continue;
         sub->streams[i].removed = true;
         sub->streams[i].feed_id = 0;
         vr_fwd_sub_remove(worker, sub->fwd, i);
