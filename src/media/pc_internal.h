@@ -152,10 +152,10 @@ typedef struct main_call {
 extern const sy_pc_events *pc_events;
 extern const sy_config *pc_config;
 
-inline uint64_t pc_now_us(void) { return (uint64_t)g_get_monotonic_time(); }
+static inline uint64_t pc_now_us(void) { return (uint64_t)g_get_monotonic_time(); }
 
 /* The PC of a handle, if it can send now (worker thread of that PC). */
-inline sy_pc *pc_worker_pc(sy_plugin_handle *h)
+static inline sy_pc *pc_worker_pc(sy_plugin_handle *h)
 {
     sy_pc *pc = h ? h->pc : NULL;
     return (pc && !pc->closed && pc->srtp && pc->ice) ? pc : NULL;

@@ -14,6 +14,7 @@
 #include "protocol/rtcp.h"
 #include "protocol/rtcp_build.h"
 #include "protocol/rtcp_fb.h"
+#include "protocol/simulcast.h"
 
 pc_media *pc_media_at(sy_pc *pc, int mindex)
 {
@@ -75,12 +76,18 @@ static pc_media *match_rtp(sy_pc *pc, const sy_rtp_header *hdr, const sy_rtp_ext
     *is_rtx = false;
     for (int i = 0; i < pc->n_media; i++) {
         pc_media *m = &pc->media[i];
+        if (m->is_data) continue; /* RTP never belongs to a data channel section */
+        /* RTX has its own SSRC (RFC 4588 session multiplexing): a media SSRC with an RTX
+         * payload type, or the reverse, is malformed and dropped. */
+        bool rtx_pt = m->rtx_apt[hdr->payload_type & 0x7F] >= 0;
         for (int k = 0; k < PC_MAX_SSRCS; k++) {
             if (m->remote_ssrc[k] && m->remote_ssrc[k] == hdr->ssrc) {
+                if (rtx_pt) return NULL;
                 *layer = k;
                 return m;
             }
             if (m->rx[k].rtx_ssrc && m->rx[k].rtx_ssrc == hdr->ssrc) {
+                if (!rtx_pt) return NULL;
                 *layer = k;
                 *is_rtx = true;
                 return m;
@@ -90,7 +97,7 @@ static pc_media *match_rtp(sy_pc *pc, const sy_rtp_header *hdr, const sy_rtp_ext
     pc_media *found = NULL;
     if (ev->present & SY_RTP_EXT_MID) {
         for (int i = 0; i < pc->n_media && !found; i++)
-            if (!strcmp(pc->media[i].mid, ev->mid)) found = &pc->media[i];
+            if (!pc->media[i].is_data && !strcmp(pc->media[i].mid, ev->mid)) found = &pc->media[i];
     }
     if (!found) return NULL;
     bool rtx = found->rtx_apt[hdr->payload_type & 0x7F] >= 0;
@@ -204,6 +211,15 @@ void pc_on_rtp(sy_pc *pc, uint8_t *buf, size_t len)
         if (f & SY_NACK_GEN_MISSING) pc_send_nacks(pc, m, layer, now);
         if (f & SY_NACK_GEN_KEYFRAME) pc_send_pli_now(pc, m);
     }
+    /* 0 is the lowest quality: rids are listed high to low (rid_order "hml", what
+     * janus.js and Chromium pages send), SIM groups low to high. An SSRC learned into
+     * the spare slot of a three-layer SIM group is no layer a plugin knows: dropped. */
+    int substream = m->n_rids > 1 ? (m->rid_lmh ? layer : m->n_rids - 1 - layer)
+                                  : (m->remote_ssrc[1] ? layer : -1);
+    if (substream >= SY_SIMULCAST_LAYERS) {
+        pc->drops_unmatched++;
+        return;
+    }
     sy_plugin_handle *h = pc->handle;
     if (!h->plugin->incoming_rtp) return;
     sy_rtp_packet pkt = {
@@ -216,10 +232,7 @@ void pc_on_rtp(sy_pc *pc, uint8_t *buf, size_t len)
         .timestamp = hdr.timestamp,
         .pt = hdr.payload_type,
         .marker = hdr.marker,
-        /* 0 is the lowest quality: rids are listed high to low (rid_order "hml", what
-         * janus.js and Chromium pages send), SIM groups low to high. */
-        .substream = m->n_rids > 1 ? (m->rid_lmh ? layer : m->n_rids - 1 - layer)
-                                   : (m->remote_ssrc[1] ? layer : -1),
+        .substream = substream,
         .audio_level = (ev.present & SY_RTP_EXT_AUDIO_LEVEL) ? ev.audio_level : -1,
         .voice_activity = ev.voice_activity,
         .keyframe = keyframe,
