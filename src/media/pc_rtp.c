@@ -217,7 +217,7 @@ void pc_on_rtp(sy_pc *pc, uint8_t *buf, size_t len)
     int substream = m->n_rids > 1 ? (m->rid_lmh ? layer : m->n_rids - 1 - layer)
                                   : (m->remote_ssrc[1] ? layer : -1);
     if (substream >= SY_SIMULCAST_LAYERS) {
-        pc->drops_unmatched++;
+        pc->drops[SY_MC_DROP_UNMATCHED]++;
         return;
     }
     sy_plugin_handle *h = pc->handle;
