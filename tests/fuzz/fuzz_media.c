@@ -246,12 +246,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* The peer encrypts what the input says (if it can: SRTP needs a header). */
         int rc = rtcp ? sy_srtp_protect_rtcp(peer, buf, &n) : sy_srtp_protect_rtp(peer, buf, &n);
         if (rc < 0) continue;
-        uint64_t drops = pc->drops_srtp;
         if (rtcp)
             pc_on_rtcp(pc, buf, n);
         else
             pc_on_rtp(pc, buf, n);
-        (void)drops;
         /* Learning is bounded: never more SSRCs than slots. */
         for (int i = 0; i < pc->n_media; i++)
             for (int k = 0; k < PC_MAX_SSRCS; k++)
