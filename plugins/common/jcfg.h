@@ -42,4 +42,64 @@ static inline long long cfg_int(const config_setting_t *g, const char *name, lon
     return v ? strtoll(v, NULL, 10) : def;
 }
 
+/* ---- writing rooms back ("permanent") ---- */
+
+static inline void cfg_put_str(config_setting_t *g, const char *name, const char *v)
+{
+    config_setting_t *s;
+    if (v && (s = config_setting_add(g, name, CONFIG_TYPE_STRING))) config_setting_set_string(s, v);
+}
+
+static inline void cfg_put_int(config_setting_t *g, const char *name, long long v)
+{
+    /* int when it fits: libconfig writes int64 with an "L" suffix. */
+    bool small = v >= -2147483648LL && v <= 2147483647LL;
+    config_setting_t *s = config_setting_add(g, name, small ? CONFIG_TYPE_INT : CONFIG_TYPE_INT64);
+    if (s && small) config_setting_set_int(s, (int)v);
+    else if (s) config_setting_set_int64(s, v);
+}
+
+static inline void cfg_put_bool(config_setting_t *g, const char *name, bool v)
+{
+    config_setting_t *s = config_setting_add(g, name, CONFIG_TYPE_BOOL);
+    if (s) config_setting_set_bool(s, v);
+}
+
+/* Writes one room back to a plugin's config file: reads the file (a missing one is an
+ * empty config), drops the group room-<id>, and when fill is given adds a fresh group
+ * for fill(group, room) to populate; then writes a temporary file and renames it over
+ * the original. libconfig drops the file's comments when it rewrites it (as Janus's
+ * jcfg does). False when reading or writing failed. */
+static inline bool cfg_room_persist(const char *path, unsigned long long id,
+                                    void (*fill)(config_setting_t *group, const void *room),
+                                    const void *room)
+{
+    config_t cfg;
+    config_init(&cfg);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        fclose(f);
+        if (!config_read_file(&cfg, path)) {
+            config_destroy(&cfg);
+            return false;
+        }
+    }
+    char name[40];
+    snprintf(name, sizeof(name), "room-%llu", id);
+    config_setting_t *root = config_root_setting(&cfg);
+    if (config_setting_get_member(root, name)) config_setting_remove(root, name);
+    bool ok = true;
+    if (fill) {
+        config_setting_t *g = config_setting_add(root, name, CONFIG_TYPE_GROUP);
+        ok = g != NULL;
+        if (ok) fill(g, room);
+    }
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    ok = ok && config_write_file(&cfg, tmp) == CONFIG_TRUE && rename(tmp, path) == 0;
+    if (!ok) remove(tmp);
+    config_destroy(&cfg);
+    return ok;
+}
+
 #endif

@@ -361,47 +361,21 @@ static bool check_secret(const char *expected, json_t *body, const char *field, 
 
 static char config_path[1024];
 
-/* "permanent": writes the room (r) or its removal (r NULL, id) back to the plugin's
- * config file: read, replace the room-<id> group, write to a temporary file, rename.
- * libconfig drops the file's comments when it rewrites it (as Janus's jcfg does). */
+/* "permanent": the room's settings as its config group. */
+static void room_fill(config_setting_t *g, const void *room)
+{
+    const tr_room *r = room;
+    cfg_put_str(g, "description", r->description ? r->description : "");
+    cfg_put_str(g, "secret", r->secret);
+    cfg_put_str(g, "pin", r->pin);
+    cfg_put_bool(g, "is_private", r->is_private);
+    cfg_put_int(g, "history", r->history_max);
+}
+
+/* Writes the room (r) or its removal (r NULL, id) back to the plugin's config file. */
 static bool rooms_persist(const tr_room *r, uint64_t id)
 {
-    config_t cfg;
-    config_init(&cfg);
-    FILE *f = fopen(config_path, "r");
-    if (f) {
-        fclose(f);
-        if (!config_read_file(&cfg, config_path)) {
-            config_destroy(&cfg);
-            return false;
-        }
-    }
-    char name[40];
-    snprintf(name, sizeof(name), "room-%" PRIu64, id);
-    config_setting_t *root = config_root_setting(&cfg);
-    if (config_setting_get_member(root, name)) config_setting_remove(root, name);
-    bool ok = true;
-    if (r) {
-        config_setting_t *g = config_setting_add(root, name, CONFIG_TYPE_GROUP);
-        config_setting_t *v;
-        ok = g != NULL;
-        if (ok && (v = config_setting_add(g, "description", CONFIG_TYPE_STRING)))
-            config_setting_set_string(v, r->description ? r->description : "");
-        if (ok && r->secret && (v = config_setting_add(g, "secret", CONFIG_TYPE_STRING)))
-            config_setting_set_string(v, r->secret);
-        if (ok && r->pin && (v = config_setting_add(g, "pin", CONFIG_TYPE_STRING)))
-            config_setting_set_string(v, r->pin);
-        if (ok && (v = config_setting_add(g, "is_private", CONFIG_TYPE_BOOL)))
-            config_setting_set_bool(v, r->is_private);
-        if (ok && (v = config_setting_add(g, "history", CONFIG_TYPE_INT)))
-            config_setting_set_int(v, r->history_max);
-    }
-    char tmp[1100];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", config_path);
-    ok = ok && config_write_file(&cfg, tmp) == CONFIG_TRUE && rename(tmp, config_path) == 0;
-    if (!ok) remove(tmp);
-    config_destroy(&cfg);
-    return ok;
+    return cfg_room_persist(config_path, id, r ? room_fill : NULL, r);
 }
 
 static bool want_permanent(json_t *body) { return json_is_true(json_object_get(body, "permanent")); }

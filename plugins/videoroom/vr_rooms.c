@@ -120,77 +120,32 @@ static void set_str(char **dst, const char *v)
 
 static char config_path[1024];
 
-static void put_str(config_setting_t *g, const char *name, const char *v)
+/* "permanent": the room's settings as its config group. */
+static void room_fill(config_setting_t *g, const void *room)
 {
-    config_setting_t *s;
-    if (v && (s = config_setting_add(g, name, CONFIG_TYPE_STRING))) config_setting_set_string(s, v);
+    const vr_room *r = room;
+    cfg_put_str(g, "description", r->description);
+    cfg_put_str(g, "secret", r->secret);
+    cfg_put_str(g, "pin", r->pin);
+    cfg_put_bool(g, "is_private", r->is_private);
+    cfg_put_bool(g, "require_pvtid", r->require_pvtid);
+    cfg_put_bool(g, "notify_joining", r->notify_joining);
+    cfg_put_int(g, "publishers", r->max_publishers);
+    cfg_put_int(g, "bitrate", r->bitrate);
+    cfg_put_bool(g, "bitrate_cap", r->bitrate_cap);
+    cfg_put_int(g, "fir_freq", r->fir_freq);
+    cfg_put_str(g, "audiocodec", r->audiocodec);
+    cfg_put_str(g, "videocodec", r->videocodec);
+    cfg_put_bool(g, "audiolevel_event", r->audiolevel_event);
+    cfg_put_int(g, "audio_active_packets", r->audio_active_packets);
+    cfg_put_int(g, "audio_level_average", r->audio_level_average);
 }
 
-static void put_int(config_setting_t *g, const char *name, long long v)
-{
-    /* int when it fits: libconfig writes int64 with an "L" suffix. */
-    bool small = v >= INT32_MIN && v <= INT32_MAX;
-    config_setting_t *s = config_setting_add(g, name, small ? CONFIG_TYPE_INT : CONFIG_TYPE_INT64);
-    if (s && small) config_setting_set_int(s, (int)v);
-    else if (s) config_setting_set_int64(s, v);
-}
-
-static void put_bool(config_setting_t *g, const char *name, bool v)
-{
-    config_setting_t *s = config_setting_add(g, name, CONFIG_TYPE_BOOL);
-    if (s) config_setting_set_bool(s, v);
-}
-
-/* "permanent": writes the room (r) or its removal (r NULL, id) back to the plugin's
- * config file (as TextRoom does): read, replace the room-<id> group, write to a
- * temporary file, rename. libconfig drops the file's comments when it rewrites it (as
- * Janus's jcfg does). */
+/* Writes the room (r) or its removal (r NULL, id) back to the plugin's config file. */
 static bool rooms_persist(const vr_room *r, uint64_t id)
 {
-    config_t cfg;
-    config_init(&cfg);
-    FILE *f = fopen(config_path, "r");
-    if (f) {
-        fclose(f);
-        if (!config_read_file(&cfg, config_path)) {
-            config_destroy(&cfg);
-            return false;
-        }
-    }
-    char name[40];
-    snprintf(name, sizeof(name), "room-%" PRIu64, id);
-    config_setting_t *root = config_root_setting(&cfg);
-    if (config_setting_get_member(root, name)) config_setting_remove(root, name);
-    bool ok = true;
-    if (r) {
-        config_setting_t *g = config_setting_add(root, name, CONFIG_TYPE_GROUP);
-        ok = g != NULL;
-        if (ok) {
-            put_str(g, "description", r->description);
-            put_str(g, "secret", r->secret);
-            put_str(g, "pin", r->pin);
-            put_bool(g, "is_private", r->is_private);
-            put_bool(g, "require_pvtid", r->require_pvtid);
-            put_bool(g, "notify_joining", r->notify_joining);
-            put_int(g, "publishers", r->max_publishers);
-            put_int(g, "bitrate", r->bitrate);
-            put_bool(g, "bitrate_cap", r->bitrate_cap);
-            put_int(g, "fir_freq", r->fir_freq);
-            put_str(g, "audiocodec", r->audiocodec);
-            put_str(g, "videocodec", r->videocodec);
-            put_bool(g, "audiolevel_event", r->audiolevel_event);
-            put_int(g, "audio_active_packets", r->audio_active_packets);
-            put_int(g, "audio_level_average", r->audio_level_average);
-        }
-    }
-    char tmp[1100];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", config_path);
-    ok = ok && config_write_file(&cfg, tmp) == CONFIG_TRUE && rename(tmp, config_path) == 0;
-    if (!ok) remove(tmp);
-    config_destroy(&cfg);
-    return ok;
+    return cfg_room_persist(config_path, id, r ? room_fill : NULL, r);
 }
-
 
 int vr_rooms_load(const char *config_dir)
 {
