@@ -129,8 +129,8 @@ static void test_content_switch(void)
     CHECK_EQ_INT(c.switches, 2);
     CHECK_EQ_INT(lg_content_lost(&c), 0);
     CHECK_EQ_INT(lg_content_dups(&c), 0);
-    lg_content_add(&c, low, 452); /* 451 missing */
-    lg_content_add(&c, low, 452); /* duplicate */
+    lg_content_add(&c, low, 451); /* 450 missing */
+    lg_content_add(&c, low, 451); /* duplicate */
     CHECK_EQ_INT(lg_content_lost(&c), 1);
     CHECK_EQ_INT(lg_content_dups(&c), 1);
     lg_content_add(&c, high, 7400); /* the finished segment's counts are kept */
