@@ -2,7 +2,8 @@
  * The load generator's subscriber-side checker (tools/loadgen/lg_check.c) against
  * deliberately bad packet streams: it must see a gap, a duplicate, a reordered packet
  * and a wrong payload, across sequence-number wraparound, and read the VP8 descriptors
- * the publisher writes (keyframe and delta frames, first and later packets).
+ * the publisher writes (keyframe and delta frames, first and later packets), and not take
+ * a simulcast layer switch for a gap.
  */
 #include <stdint.h>
 #include <string.h>
@@ -113,8 +114,34 @@ static void test_rtp(void)
     CHECK_EQ_INT(lg_rtp_parse(p, 11, &ssrc, &seq, &pt, &off, &len), -1);
 }
 
+/* Simulcast: the server switches a subscriber from layer 0 to layer 2 and back; each
+ * layer's counters run on while it is not forwarded. Switches are no gaps; a gap or a
+ * duplicate within a segment still counts. */
+static void test_content_switch(void)
+{
+    lg_content c = {0};
+    uint32_t low = LG_STREAM(5, true, 0), high = LG_STREAM(5, true, 2);
+    CHECK(LG_STREAM_LAYER(low) == 0 && LG_STREAM_LAYER(high) == 2 && LG_STREAM_VIDEO(high));
+    CHECK(LG_STREAM(5, false, 0) != low);
+    for (uint32_t i = 100; i < 200; i++) lg_content_add(&c, low, i);
+    for (uint32_t i = 7000; i < 7300; i++) lg_content_add(&c, high, i);
+    for (uint32_t i = 400; i < 450; i++) lg_content_add(&c, low, i);
+    CHECK_EQ_INT(c.switches, 2);
+    CHECK_EQ_INT(lg_content_lost(&c), 0);
+    CHECK_EQ_INT(lg_content_dups(&c), 0);
+    lg_content_add(&c, low, 451); /* 450 missing */
+    lg_content_add(&c, low, 451); /* duplicate */
+    CHECK_EQ_INT(lg_content_lost(&c), 1);
+    CHECK_EQ_INT(lg_content_dups(&c), 1);
+    lg_content_add(&c, high, 7400); /* the finished segment's counts are kept */
+    CHECK_EQ_INT(lg_content_lost(&c), 1);
+    CHECK_EQ_INT(lg_content_dups(&c), 1);
+    CHECK_EQ_INT(c.switches, 3);
+}
+
 int main(void)
 {
+    test_content_switch();
     test_seq_clean_and_wrap();
     test_seq_gap_dup_reorder();
     test_counter_32();

@@ -20,6 +20,8 @@
 #define LG_MAX_FEEDS 32
 #define LG_MAX_RSTREAMS 64
 #define LG_MAX_CANDS 16
+#define LG_LAYERS 3      /* simulcast layers a publisher sends with --simulcast */
+#define LG_MAX_SUBSTREAMS 8
 #define LG_LAT_BUCKETS 2000 /* 0..10 ms in 10 us steps, then 1 ms steps to 1 s */
 
 typedef struct lg_opts {
@@ -33,6 +35,9 @@ typedef struct lg_opts {
     bool create_room;  /* create the room (else it must exist) */
     const char *room_secret;
     int room_publishers;
+    bool simulcast;                      /* publishers send three rid layers */
+    int substreams[LG_MAX_SUBSTREAMS];   /* --substream list, given out round-robin */
+    int n_substreams;
 } lg_opts;
 
 extern lg_opts g_opts;
@@ -44,7 +49,7 @@ typedef struct lg_rstream {
     uint32_t ssrc;
     bool video;
     lg_seq seq; /* RTP sequence numbers (every packet, no decryption) */
-    lg_seq ctr; /* embedded counters (decrypted packets only) */
+    lg_content ctr; /* embedded counters (decrypted packets only), per sent stream */
     uint32_t last_rr_received;
     uint64_t last_rr_expected;
 } lg_rstream;
@@ -55,6 +60,8 @@ typedef struct lg_stats {
     uint64_t seq_lost, seq_dup, seq_reorder;    /* summed over streams, refreshed per second */
     uint64_t ctr_lost, ctr_dup, payload_bad, auth_fail, decrypted;
     uint64_t nacks_sent, plis_sent, plis_received;
+    uint64_t layer_pkts[LG_LAYERS], layer_bytes[LG_LAYERS]; /* decrypted video, by sent layer */
+    uint64_t layer_switches;
     uint64_t t_join_ns, t_first_media_ns, t_up_ns; /* monotonic */
     uint32_t lat[LG_LAT_BUCKETS];                   /* decrypted packets only */
 } lg_stats;
@@ -74,6 +81,7 @@ typedef struct lg_client {
     uint64_t room;
     uint64_t feeds[LG_MAX_FEEDS]; /* subscriber: publisher ids to subscribe to */
     int n_feeds;
+    int substream; /* subscriber: the substream to ask for, -1 none */
     bool decrypt;
     sy_worker *worker;
     bool stop_posted; /* main only */
@@ -93,12 +101,14 @@ typedef struct lg_client {
     char *cands[LG_MAX_CANDS];
     int n_cands;
     uint64_t next_keepalive_ns, next_report_ns;
-    /* publisher media */
-    uint32_t v_ssrc, a_ssrc, v_ts, a_ts, v_ctr, a_ctr, v_octets, a_octets;
-    uint16_t v_seq, a_seq, picid;
+    /* publisher media: video per layer (one without --simulcast; 0 is the lowest) */
+    int n_layers;
+    uint32_t v_ssrc[LG_LAYERS], v_ctr[LG_LAYERS], v_octets[LG_LAYERS], since_key[LG_LAYERS];
+    uint16_t v_seq[LG_LAYERS], picid[LG_LAYERS];
+    bool force_key[LG_LAYERS];
+    uint32_t a_ssrc, v_ts, a_ts, a_ctr, a_octets;
+    uint16_t a_seq;
     uint64_t next_frame_ns, next_audio_ns, t0_ns;
-    uint32_t frame_no;
-    bool force_key;
     int fault_step;
     uint32_t fault_base;
     int v_pt, a_pt;

@@ -116,6 +116,21 @@ uint64_t lg_seq_lost(const lg_seq *s)
     return expected > s->received ? expected - s->received : 0;
 }
 
+void lg_content_add(lg_content *c, uint32_t stream, uint32_t counter)
+{
+    if (c->cur.started && stream != c->stream) {
+        c->lost_done += lg_seq_lost(&c->cur);
+        c->dup_done += c->cur.duplicates;
+        c->switches++;
+        memset(&c->cur, 0, sizeof c->cur);
+    }
+    c->stream = stream;
+    lg_seq_add(&c->cur, counter, 32);
+}
+
+uint64_t lg_content_lost(const lg_content *c) { return c->lost_done + lg_seq_lost(&c->cur); }
+uint64_t lg_content_dups(const lg_content *c) { return c->dup_done + c->cur.duplicates; }
+
 int lg_rtp_parse(const uint8_t *p, size_t len, uint32_t *ssrc, uint16_t *seq, uint8_t *pt,
                  size_t *payload_off, size_t *payload_len)
 {

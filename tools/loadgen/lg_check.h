@@ -55,6 +55,27 @@ void lg_seq_add(lg_seq *s, uint32_t value, int bits);
 /* Expected - unique received (never negative). */
 uint64_t lg_seq_lost(const lg_seq *s);
 
+/* The stream id of a payload block: client id, video flag and simulcast layer (0 low .. 2
+ * high; 0 without simulcast), so a subscriber can tell which layer it was sent. */
+#define LG_STREAM(client, video, layer) ((uint32_t)(client) << 3 | (uint32_t)(layer) << 1 | ((video) ? 1u : 0u))
+#define LG_STREAM_VIDEO(s) ((s) & 1u)
+#define LG_STREAM_LAYER(s) (((s) >> 1) & 3u)
+
+/* The embedded counters of one received RTP stream, which may carry several sent streams
+ * one after the other: a simulcast subscriber gets the layer the server selected, and the
+ * server switches layers (at a keyframe) with continuous sequence numbers. A change of the
+ * block's stream id starts a new segment; gaps and duplicates are counted within segments
+ * (a switch is not a gap), switches are counted. */
+typedef struct lg_content {
+    lg_seq cur;
+    uint32_t stream;
+    uint64_t lost_done, dup_done, switches;
+} lg_content;
+
+void lg_content_add(lg_content *c, uint32_t stream, uint32_t counter);
+uint64_t lg_content_lost(const lg_content *c);
+uint64_t lg_content_dups(const lg_content *c);
+
 /* Parses an RTP header: 0 and the payload offset/length (padding removed), or -1. */
 int lg_rtp_parse(const uint8_t *p, size_t len, uint32_t *ssrc, uint16_t *seq, uint8_t *pt,
                  size_t *payload_off, size_t *payload_len);

@@ -26,6 +26,14 @@
 #define PUB_TICK_MS 5
 #define SUB_TICK_MS 20
 #define SUB_TICK_IDLE_MS 100
+/* --simulcast: rid ids by layer (0 low), the header extension ids we offer (Chromium's),
+ * each layer's share of the video bitrate (1/16, 1/4, 1 of the top layer: /21) and the
+ * picture size its keyframes announce. */
+static const char *const RIDS[LG_LAYERS] = {"l", "m", "h"};
+#define EXT_MID 4
+#define EXT_RID 10
+static const unsigned LAYER_SHARE[LG_LAYERS] = {1, 4, 16};
+static const uint16_t LAYER_W[LG_LAYERS] = {320, 640, 1280}, LAYER_H[LG_LAYERS] = {180, 360, 720};
 
 enum { STEP_CREATE, STEP_ATTACH, STEP_ROOM, STEP_JOIN, STEP_PUBLISH, STEP_START, STEP_DONE };
 
@@ -258,7 +266,7 @@ static void dtls_connected(lg_client *c)
     __atomic_store_n(&c->state, LG_C_MEDIA, __ATOMIC_RELEASE);
     if (c->role == LG_PUB) {
         c->t0_ns = c->next_frame_ns = c->next_audio_ns = lg_now_ns();
-        c->force_key = true;
+        for (int l = 0; l < c->n_layers; l++) c->force_key[l] = true;
     }
     uv_timer_set_repeat(&c->timer, c->role == LG_PUB ? PUB_TICK_MS : SUB_TICK_IDLE_MS);
 }
@@ -335,7 +343,13 @@ static void sub_rtp(lg_client *c, uint8_t *buf, size_t len, uint64_t now)
     int rc = boff < 0 ? -1 : lg_payload_read(buf + off + boff, plen - (size_t)boff, &pl);
     if (rc != 0) LG_INC(c->st.payload_bad);
     if (rc == -1) return;
-    lg_seq_add(&r->ctr, pl.counter, 32); /* a wrong body still arrived: not a gap */
+    uint64_t sw = r->ctr.switches;
+    lg_content_add(&r->ctr, pl.stream, pl.counter); /* a wrong body still arrived: not a gap */
+    if (r->ctr.switches != sw) LG_INC(c->st.layer_switches);
+    if (r->video && LG_STREAM_VIDEO(pl.stream) && LG_STREAM_LAYER(pl.stream) < LG_LAYERS) {
+        LG_INC(c->st.layer_pkts[LG_STREAM_LAYER(pl.stream)]);
+        LG_ADD(c->st.layer_bytes[LG_STREAM_LAYER(pl.stream)], len);
+    }
     if (rc == 0) lat_record(c, pl.send_ns, now);
 }
 
@@ -346,7 +360,17 @@ static void pub_rtcp(lg_client *c, uint8_t *buf, size_t len)
     sy_rtcp_pkt p;
     while (sy_rtcp_iter_next(&it, &p) > 0) {
         if (p.pt == 206 && (p.count == 1 || p.count == 4)) { /* PLI, FIR */
-            c->force_key = true;
+            /* A PLI names the layer's SSRC: a keyframe on that layer; FIR or an SSRC we
+             * do not know: on all. */
+            uint32_t media = 0;
+            if (p.count == 1 && p.len >= 12)
+                media = (uint32_t)p.data[8] << 24 | (uint32_t)p.data[9] << 16 |
+                        (uint32_t)p.data[10] << 8 | p.data[11];
+            bool hit = false;
+            for (int l = 0; l < c->n_layers; l++)
+                if (c->v_ssrc[l] == media) c->force_key[l] = hit = true;
+            if (!hit)
+                for (int l = 0; l < c->n_layers; l++) c->force_key[l] = true;
             LG_INC(c->st.plis_received);
         }
     }
@@ -409,12 +433,15 @@ static void publish(lg_client *c)
 {
     if (make_ice(c, true) != 0) return;
     c->a_ssrc = rnd32();
-    c->v_ssrc = rnd32();
+    c->n_layers = g_opts.simulcast ? LG_LAYERS : 1;
+    for (int l = 0; l < c->n_layers; l++) {
+        c->v_ssrc[l] = rnd32();
+        c->v_seq[l] = (uint16_t)rnd32();
+        c->picid[l] = (uint16_t)(rnd32() & 0x7fff);
+    }
     c->a_pt = 111;
     c->v_pt = 96;
-    c->v_seq = (uint16_t)rnd32();
     c->a_seq = (uint16_t)rnd32();
-    c->picid = (uint16_t)(rnd32() & 0x7fff);
     sbuf b = {0};
     sb_add(&b, "v=0\r\no=- %u 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
                "a=msid-semantic: WMS lg\r\n", rnd32() & 0x7fffffff);
@@ -426,9 +453,19 @@ static void publish(lg_client *c)
     sb_add(&b, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
     sb_transport(&b, c, "actpass", false);
     sb_add(&b, "a=mid:1\r\na=sendonly\r\na=msid:lg v%d\r\na=rtpmap:96 VP8/90000\r\n"
-               "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 ccm fir\r\n"
-               "a=ssrc:%u cname:lg%d\r\n",
-           c->id, c->v_ssrc, c->id);
+               "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 ccm fir\r\n",
+           c->id);
+    if (c->n_layers > 1) {
+        /* As Chromium offers simulcast: rids high first, SSRCs unsignaled (the server
+         * learns them from the mid and rid header extensions of the first packets). */
+        sb_add(&b, "a=extmap:%d urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+                   "a=extmap:%d urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n",
+               EXT_MID, EXT_RID);
+        for (int l = c->n_layers - 1; l >= 0; l--) sb_add(&b, "a=rid:%s send\r\n", RIDS[l]);
+        sb_add(&b, "a=simulcast:send %s;%s;%s\r\n", RIDS[2], RIDS[1], RIDS[0]);
+    } else {
+        sb_add(&b, "a=ssrc:%u cname:lg%d\r\n", c->v_ssrc[0], c->id);
+    }
     if (!b.s) {
         fail(c, "out of memory");
         return;
@@ -466,42 +503,65 @@ static size_t rtp_header(uint8_t *p, bool marker, int pt, uint16_t seq, uint32_t
 /* The counter of the next video packet, with the faults of --faults injected once main
  * arms them (every subscriber has media): one counter skipped, 50 packets later one
  * counter repeated, 50 packets later one payload byte flipped. Returns whether to corrupt. */
-static bool next_counter(lg_client *c, uint32_t *ctr)
+static bool next_counter(lg_client *c, int layer, uint32_t *ctr)
 {
     bool corrupt = false;
+    if (layer != c->n_layers - 1) {
+        *ctr = c->v_ctr[layer]++;
+        return false;
+    }
+    uint32_t *v_ctr = &c->v_ctr[layer]; /* the faults go into the top layer */
     if (g_opts.faults && c->fault_step < 3 && LG_GET(g_opts.faults_armed)) {
         if (c->fault_step == 0) {
-            c->v_ctr++; /* gap */
-            c->fault_base = c->v_ctr;
+            (*v_ctr)++; /* gap */
+            c->fault_base = *v_ctr;
             c->fault_step = 1;
-        } else if (c->fault_step == 1 && c->v_ctr == c->fault_base + 50) {
-            c->v_ctr--; /* duplicate */
+        } else if (c->fault_step == 1 && *v_ctr == c->fault_base + 50) {
+            (*v_ctr)--; /* duplicate */
             c->fault_step = 2;
-        } else if (c->fault_step == 2 && c->v_ctr == c->fault_base + 100) {
+        } else if (c->fault_step == 2 && *v_ctr == c->fault_base + 100) {
             corrupt = true;
             c->fault_step = 3;
         }
     }
-    *ctr = c->v_ctr++;
+    *ctr = (*v_ctr)++;
     return corrupt;
 }
 
-static void send_frame(lg_client *c, uint64_t now)
+/* One frame of one layer: its share of the bitrate, a keyframe every 2 s (counted per
+ * layer, restarted by a PLI) and whenever asked. */
+static void send_layer(lg_client *c, int l, uint64_t now)
 {
-    uint64_t avg = g_opts.bitrate / 8 / FPS;
-    bool key = c->force_key || c->frame_no % KEY_EVERY == 0;
-    if (c->force_key) c->frame_no = 0; /* keep the 2 s rhythm from here */
-    c->force_key = false;
+    unsigned share_sum = 0;
+    for (int k = 0; k < c->n_layers; k++) share_sum += LAYER_SHARE[LG_LAYERS - c->n_layers + k];
+    unsigned share = LAYER_SHARE[LG_LAYERS - c->n_layers + l];
+    uint64_t avg = g_opts.bitrate * share / share_sum / 8 / FPS;
+    bool key = c->force_key[l] || c->since_key[l] >= KEY_EVERY;
+    c->force_key[l] = false;
+    if (key) c->since_key[l] = 0; /* keep the 2 s rhythm from here */
+    c->since_key[l]++;
     size_t size = key ? avg * KEY_FACTOR : (avg * KEY_EVERY - avg * KEY_FACTOR) / (KEY_EVERY - 1);
     if (size < 200) size = 200;
     size_t npk = (size + MTU_PAYLOAD - 1) / MTU_PAYLOAD;
     size_t per = size / npk;
-    uint16_t pid = c->picid;
-    c->picid = (c->picid + 1) & 0x7fff;
-    uint32_t stream = (uint32_t)c->id << 1 | 1;
+    uint16_t pid = c->picid[l];
+    c->picid[l] = (c->picid[l] + 1) & 0x7fff;
+    int wl = LG_LAYERS - c->n_layers + l; /* the picture size: 720p without simulcast */
+    uint32_t stream = LG_STREAM(c->id, true, l);
     for (size_t i = 0; i < npk; i++) {
         uint8_t pkt[1500 + SY_SRTP_MAX_TRAILER];
-        size_t o = rtp_header(pkt, i == npk - 1, c->v_pt, c->v_seq++, c->v_ts, c->v_ssrc);
+        size_t o = rtp_header(pkt, i == npk - 1, c->v_pt, c->v_seq[l]++, c->v_ts, c->v_ssrc[l]);
+        if (c->n_layers > 1) {
+            /* RFC 8285 one-byte header extensions: mid "1" and the layer's rid */
+            pkt[0] |= 0x10;
+            static const uint8_t hdr[4] = {0xbe, 0xde, 0x00, 0x01};
+            memcpy(pkt + o, hdr, 4);
+            pkt[o + 4] = EXT_MID << 4;
+            pkt[o + 5] = '1';
+            pkt[o + 6] = EXT_RID << 4;
+            pkt[o + 7] = (uint8_t)RIDS[l][0];
+            o += 8;
+        }
         size_t start = o;
         pkt[o++] = (uint8_t)(0x80 | (i == 0 ? 0x10 : 0)); /* X, S, PID 0 */
         pkt[o++] = 0x80;                                  /* I: picture id present */
@@ -512,30 +572,35 @@ static void send_frame(lg_client *c, uint64_t now)
             pkt[o++] = key ? 0x10 : 0x11;
             pkt[o++] = 0;
             pkt[o++] = 0;
-            if (key) {
-                static const uint8_t kf[7] = {0x9d, 0x01, 0x2a, 0x00, 0x05, 0xd0, 0x02}; /* 1280x720 */
+            if (key) { /* start code, 14-bit width and height, little-endian */
+                uint8_t kf[7] = {0x9d, 0x01, 0x2a, (uint8_t)LAYER_W[wl], (uint8_t)(LAYER_W[wl] >> 8),
+                                 (uint8_t)LAYER_H[wl], (uint8_t)(LAYER_H[wl] >> 8)};
                 memcpy(pkt + o, kf, 7);
                 o += 7;
             }
         }
         size_t body = per > o - start + LG_BLOCK ? per - (o - start) : LG_BLOCK;
         uint32_t ctr;
-        bool corrupt = next_counter(c, &ctr);
+        bool corrupt = next_counter(c, l, &ctr);
         lg_payload_write(pkt + o, body, stream, ctr, now);
         if (corrupt) pkt[o + body - 1] ^= 0x55;
         o += body;
-        c->v_octets += (uint32_t)(o - 12);
+        c->v_octets[l] += (uint32_t)(o - start);
         send_rtp(c, pkt, o);
     }
+}
+
+static void send_frame(lg_client *c, uint64_t now)
+{
+    for (int l = 0; l < c->n_layers; l++) send_layer(c, l, now);
     c->v_ts += 90000 / FPS;
-    c->frame_no++;
 }
 
 static void send_audio(lg_client *c, uint64_t now)
 {
     uint8_t pkt[200 + SY_SRTP_MAX_TRAILER];
     size_t o = rtp_header(pkt, false, c->a_pt, c->a_seq++, c->a_ts, c->a_ssrc);
-    lg_payload_write(pkt + o, OPUS_BYTES, (uint32_t)c->id << 1, c->a_ctr++, now);
+    lg_payload_write(pkt + o, OPUS_BYTES, LG_STREAM(c->id, false, 0), c->a_ctr++, now);
     c->a_ts += 960;
     c->a_octets += OPUS_BYTES;
     send_rtp(c, pkt, o + OPUS_BYTES);
@@ -551,8 +616,8 @@ static void publish_counters(lg_client *c)
         lost += lg_seq_lost(&r->seq);
         dup += r->seq.duplicates;
         reo += r->seq.reordered;
-        clost += lg_seq_lost(&r->ctr);
-        cdup += r->ctr.duplicates;
+        clost += lg_content_lost(&r->ctr);
+        cdup += lg_content_dups(&r->ctr);
     }
     LG_SET(c->st.seq_lost, lost);
     LG_SET(c->st.seq_dup, dup);
@@ -570,12 +635,18 @@ static void send_reports(lg_client *c, uint64_t now)
         clock_gettime(CLOCK_REALTIME, &rt);
         uint64_t ntp = ((uint64_t)rt.tv_sec + 2208988800ull) << 32 |
                        (uint64_t)(((uint64_t)rt.tv_nsec << 32) / 1000000000ull);
-        sy_rtcp_sr sr = {.ssrc = c->v_ssrc, .ntp = ntp, .rtp_ts = c->v_ts,
-                         .packets = c->v_seq, .octets = c->v_octets};
-        int k = sy_rtcp_build_sr(buf, 1024, &sr, NULL, 0);
-        if (k > 0) n += (size_t)k;
+        sy_rtcp_sr sr = {.ntp = ntp, .rtp_ts = c->v_ts};
+        int k;
+        for (int l = 0; l < c->n_layers; l++) {
+            sr.ssrc = c->v_ssrc[l];
+            sr.packets = c->v_seq[l];
+            sr.octets = c->v_octets[l];
+            k = sy_rtcp_build_sr(buf + n, 1024 - n, &sr, NULL, 0);
+            if (k > 0) n += (size_t)k;
+        }
         sr.ssrc = c->a_ssrc;
         sr.rtp_ts = c->a_ts;
+        sr.packets = c->a_seq; /* a running count, as the video's (the start is random) */
         sr.octets = c->a_octets;
         k = sy_rtcp_build_sr(buf + n, 1024 - n, &sr, NULL, 0);
         if (k > 0) n += (size_t)k;
@@ -604,7 +675,7 @@ static void send_reports(lg_client *c, uint64_t now)
     char cname[16];
     int cl = snprintf(cname, sizeof cname, "lg%d", c->id);
     int k = sy_rtcp_build_sdes_cname(buf + n, 1024 - n,
-                                     c->role == LG_PUB ? c->v_ssrc : c->our_ssrc, cname, (size_t)cl);
+                                     c->role == LG_PUB ? c->v_ssrc[0] : c->our_ssrc, cname, (size_t)cl);
     if (k > 0) n += (size_t)k;
     if (n) send_rtcp(c, buf, n);
 }
@@ -677,8 +748,11 @@ static void join(lg_client *c)
                          (json_int_t)c->room, "display", "loadgen");
     } else {
         json_t *streams = json_array();
-        for (int i = 0; i < c->n_feeds; i++)
-            json_array_append_new(streams, json_pack("{s:I}", "feed", (json_int_t)c->feeds[i]));
+        for (int i = 0; i < c->n_feeds; i++) {
+            json_t *item = json_pack("{s:I}", "feed", (json_int_t)c->feeds[i]);
+            if (c->substream >= 0) json_object_set_new(item, "substream", json_integer(c->substream));
+            json_array_append_new(streams, item);
+        }
         body = json_pack("{s:s,s:s,s:I,s:o}", "request", "join", "ptype", "subscriber", "room",
                          (json_int_t)c->room, "streams", streams);
     }

@@ -149,6 +149,8 @@ static int find_pid(const char *name)
 
 /* ---- clients ---- */
 
+static int n_subs_made; /* for --substream's round-robin */
+
 static lg_client *new_client(lg_role role, uint64_t room)
 {
     if (n_clients == cap_clients) {
@@ -162,7 +164,9 @@ static lg_client *new_client(lg_role role, uint64_t room)
     c->role = role;
     c->room = room;
     c->worker = sy_worker_get(n_clients % sy_workers_count());
+    c->substream = -1;
     if (role == LG_SUB) {
+        if (g_opts.n_substreams) c->substream = g_opts.substreams[n_subs_made++ % g_opts.n_substreams];
         uint32_t r;
         RAND_bytes((uint8_t *)&r, sizeof r);
         c->decrypt = (double)r / 4294967296.0 < g_opts.decrypt_sample;
@@ -676,6 +680,16 @@ static int report(void)
                 json_object_set_new(j, "content_dups", json_integer((json_int_t)c->st.ctr_dup));
                 json_object_set_new(j, "payload_bad", json_integer((json_int_t)c->st.payload_bad));
                 json_object_set_new(j, "decrypted", json_integer((json_int_t)c->st.decrypted));
+                json_object_set_new(j, "rx_bytes", json_integer((json_int_t)c->st.rx_bytes));
+                json_object_set_new(j, "substream", json_integer(c->substream));
+                json_t *lp = json_array(), *lb = json_array();
+                for (int l = 0; l < LG_LAYERS; l++) {
+                    json_array_append_new(lp, json_integer((json_int_t)c->st.layer_pkts[l]));
+                    json_array_append_new(lb, json_integer((json_int_t)c->st.layer_bytes[l]));
+                }
+                json_object_set_new(j, "layer_pkts", lp);
+                json_object_set_new(j, "layer_bytes", lb);
+                json_object_set_new(j, "layer_switches", json_integer((json_int_t)c->st.layer_switches));
                 if (c->st.t_first_media_ns && c->st.t_join_ns)
                     json_object_set_new(j, "join_ms", json_real((double)(c->st.t_first_media_ns -
                                                                          c->st.t_join_ns) / 1e6));
@@ -746,6 +760,9 @@ static void usage(FILE *f)
 "  --setup-timeout S           seconds to wait for clients to get media (default 30)\n"
 "  --server-pid PID | --server-name NAME   the server process to measure\n"
 "  --floor                     also measure SRTP protect + sendto per packet (the floor)\n"
+"  --simulcast                 publishers send VP8 as three rid layers (h/m/l, 16:4:1 of --bitrate)\n"
+"  --substream N[,N...]        subscribers ask for this simulcast substream (0 low .. 2 high);\n"
+"                              a list is given out round-robin, one value per subscriber\n"
 "  --faults                    publishers inject one content gap, duplicate and corruption (tests)\n"
 "  --json FILE                 write the results as JSON\n"
 "  --quiet                     no per-second lines\n");
@@ -806,7 +823,7 @@ int main(int argc, char **argv)
 {
     enum { O_URL = 256, O_SC, O_SUBS, O_ROOMS, O_PART, O_CHURN, O_RSTEP, O_RINT, O_RLOSS, O_DUR,
            O_ROOM, O_NOCREATE, O_RSECRET, O_RPUBS, O_BITRATE, O_DEC, O_ICEIP, O_THREADS, O_JRATE,
-           O_SETUP, O_PID, O_PNAME, O_FLOOR, O_FAULTS, O_JSON, O_QUIET, O_HELP };
+           O_SETUP, O_PID, O_PNAME, O_FLOOR, O_FAULTS, O_JSON, O_QUIET, O_HELP, O_SIM, O_SUBSTREAM };
     static const struct option lo[] = {
         {"url", 1, 0, O_URL}, {"scenario", 1, 0, O_SC}, {"subs", 1, 0, O_SUBS},
         {"rooms", 1, 0, O_ROOMS}, {"participants", 1, 0, O_PART}, {"churn", 1, 0, O_CHURN},
@@ -817,6 +834,7 @@ int main(int argc, char **argv)
         {"threads", 1, 0, O_THREADS}, {"join-rate", 1, 0, O_JRATE}, {"setup-timeout", 1, 0, O_SETUP},
         {"server-pid", 1, 0, O_PID}, {"server-name", 1, 0, O_PNAME}, {"floor", 0, 0, O_FLOOR},
         {"faults", 0, 0, O_FAULTS}, {"json", 1, 0, O_JSON}, {"quiet", 0, 0, O_QUIET},
+        {"simulcast", 0, 0, O_SIM}, {"substream", 1, 0, O_SUBSTREAM},
         {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
     const char *url = "ws://127.0.0.1:8188/";
     g_opts.bitrate = 1500000;
@@ -856,6 +874,24 @@ int main(int argc, char **argv)
         case O_PNAME: o.server_name = optarg; break;
         case O_FLOOR: o.floor = true; break;
         case O_FAULTS: g_opts.faults = true; break;
+        case O_SIM: g_opts.simulcast = true; break;
+        case O_SUBSTREAM: {
+            g_opts.n_substreams = 0;
+            for (char *p = optarg;;) {
+                char *end;
+                long v = strtol(p, &end, 10);
+                if (end == p || v < 0 || v > 2 || g_opts.n_substreams == LG_MAX_SUBSTREAMS ||
+                    (*end && *end != ',')) {
+                    fprintf(stderr, "loadgen: --substream wants up to %d values 0..2, comma-separated\n",
+                            LG_MAX_SUBSTREAMS);
+                    return 2;
+                }
+                g_opts.substreams[g_opts.n_substreams++] = (int)v;
+                if (!*end) break;
+                p = end + 1;
+            }
+            break;
+        }
         case O_JSON: o.json_path = optarg; break;
         case O_QUIET: o.quiet = true; break;
         case O_HELP: case 'h': usage(stdout); return 0;
