@@ -81,6 +81,21 @@ async def participants(c, s, h):
     return len(r["plugindata"]["data"]["participants"])
 
 
+async def quiet_baseline(srv, sessions, timeout=60.0):
+    """The baseline once earlier tests' leftovers are gone: exactly `sessions` sessions and
+    the same counts and descriptors in two readings a second apart."""
+    deadline = time.monotonic() + timeout
+    prev = None
+    while True:
+        now = (*(await counts(srv)), fds(srv))
+        if now[0] == sessions and now == prev:
+            return now
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no quiet baseline: {now}")
+        prev = now
+        await asyncio.sleep(1.0)
+
+
 async def wait_baseline(srv, base, what="", timeout=30.0):
     """Waits until sessions, handles and descriptors are back to base."""
     deadline = time.monotonic() + timeout
@@ -108,7 +123,7 @@ async def vr_call(c, s, h, body, jsep=None, timeout=15):
 @sy.timeout(180)
 async def test_claim_race():
     SRV.start()
-    base = (*(await counts(SRV)), fds(SRV))
+    base = await quiet_baseline(SRV, 0)
     outcomes = {}
     rng = random.Random(19)
     for rnd in range(60):
@@ -175,7 +190,7 @@ async def test_join_leave_churn():
     async with SRV.ws() as obs:
         os_, oh = await obs.session_handle(plugin=VR)
         # The observer's own session and handle are part of the baseline.
-        base = (*(await counts(SRV)), fds(SRV))
+        base = await quiet_baseline(SRV, 1)
         base_parts = await participants(obs, os_, oh)
         rss0 = rss_kb(SRV)
 
@@ -263,7 +278,7 @@ async def test_aiortc_publish_churn():
     SRV.start()
     async with SRV.ws() as obs:
         os_, oh = await obs.session_handle(plugin=VR)
-        base = (*(await counts(SRV)), fds(SRV))
+        base = await quiet_baseline(SRV, 1)
         rounds = 12
         for i in range(rounds):
             c = SRV.ws()
@@ -479,7 +494,7 @@ async def test_teardown_races_with_media():
     SRV.start()
     async with SRV.ws() as adm:
         as_, ah = await adm.session_handle(plugin=VR)
-        base = (*(await counts(SRV)), fds(SRV))
+        base = await quiet_baseline(SRV, 1)
         for rnd in range(4):
             c = SRV.ws()
             await c.connect()
