@@ -13,6 +13,8 @@ on the same peer connection:
  3. it offers the added m-line inactive: the stream is gone from the `publishers` event
     and the subscriber of it gets `updated` (autoupdate) with its m-line inactive, while
     the first video keeps flowing.
+A bad "restart" flag (430), publish on a published handle (434) and an offer with every m-line inactive (437)
+are refused, and the refused offer leaves the media as it was.
 aiortc cannot restart ICE (no restartIce; it ignores munged local credentials), so the
 ICE restart itself is not exercised here: see the report.
 """
@@ -99,6 +101,12 @@ async def test_renegotiate_same_add_remove():
             ev = await call(c, sp, hp, {"request": "publish"},
                             jsep={"type": "offer", "sdp": pc.localDescription.sdp})
             check_err(data_of(ev), 434)
+            # An offer with nothing to accept (every m-line inactive) is refused (437) and the
+            # published streams stay as they were.
+            ev = await call(c, sp, hp, {"request": "configure"}, jsep={"type": "offer", "sdp": re.sub(
+                r"^a=(sendrecv|sendonly)\r?$", "a=inactive\r", pc.localDescription.sdp, flags=re.M)})
+            check_err(data_of(ev), 437)
+            await more_frames(rx1, "0", 10, "the first video after a refused offer", 0, 400)
 
             # 2. an added video track: a third m-line, announced.
             pc.addTrack(OffsetCounter(500))
