@@ -15,6 +15,7 @@ on the same peer connection:
     the first video keeps flowing.
 A bad "restart" flag (430), publish on a published handle (434) and an offer with every m-line inactive (437)
 are refused, and the refused offer leaves the media as it was.
+test_renegotiate_keeps_data_relay: the data channel relay survives a renegotiation.
 aiortc cannot restart ICE (no restartIce; it ignores munged local credentials), so the
 ICE restart itself is not exercised here: see the report.
 """
@@ -22,7 +23,7 @@ ICE restart itself is not exercised here: see the report.
 import re
 
 import sy
-from aiortc import RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from test_videoroom_aiortc import call, check_err, data_of, sync, wait_for
 from test_videoroom_more import MultiReceiver, OffsetCounter, join_and_publish, room_event, watcher
@@ -141,6 +142,44 @@ async def test_renegotiate_same_add_remove():
             for rx in (rx1, rx2):
                 if rx:
                     await rx.close()
+
+
+@sy.timeout(90)
+async def test_renegotiate_keeps_data_relay():
+    """A publisher with a data channel renegotiates (same m-lines): its subscriber's data
+    link moves to the new forwarding state, messages sent after it still arrive."""
+    from test_videoroom_data import DataReceiver, warm_up
+    async with SERVER.ws() as c:
+        s0, h0 = await c.session_handle(plugin=VR)
+        await sync(c, s0, h0, {"request": "create", "room": ROOM + 1})
+        sp, hp = await c.session_handle(plugin=VR)
+        ev = await call(c, sp, hp, {"request": "join", "ptype": "publisher", "room": ROOM + 1})
+        pid = data_of(ev)["id"]
+        pc = RTCPeerConnection()
+        pc.addTrack(OffsetCounter(0))
+        ch = pc.createDataChannel("chat")
+        rx = None
+        try:
+            d, _ = await reoffer(c, sp, hp, pc, {"request": "publish"})
+            assert [st["type"] for st in d["streams"]] == ["video", "data"], d
+            await c.event("webrtcup", timeout=10, sender=hp)
+            await wait_for(lambda: ch.readyState == "open", 10, "the publisher's data channel")
+            ss, sh = await c.session_handle(plugin=VR)
+            ev = await call(c, ss, sh, {"request": "join", "ptype": "subscriber", "room": ROOM + 1,
+                                        "streams": [{"feed": pid}]})
+            rx = DataReceiver()
+            await rx.answer(c, ss, sh, ev["jsep"])
+            await warm_up(ch, rx)
+            d, _ = await reoffer(c, sp, hp, pc)
+            assert [st["type"] for st in d["streams"]] == ["video", "data"], d
+            for i in range(5):
+                ch.send(f"after-{i}")
+            await wait_for(lambda: all(f"after-{i}" in rx.msgs for i in range(5)), 10,
+                           f"the messages sent after the renegotiation ({rx.msgs[-8:]})")
+        finally:
+            await pc.close()
+            if rx:
+                await rx.pc.close()
 
 
 if __name__ == "__main__":
