@@ -17,7 +17,7 @@ A bad "restart" flag (430), publish on a published handle (434) and an offer wit
 are refused, and the refused offer leaves the media as it was.
 test_renegotiate_keeps_data_relay: the data channel relay survives a renegotiation.
 aiortc cannot restart ICE (no restartIce; it ignores munged local credentials), so the
-ICE restart itself is not exercised here: see the report.
+ICE restart is tested with Chromium in node/test_videoroom_reneg.mjs.
 """
 
 import re
