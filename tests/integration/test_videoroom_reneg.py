@@ -16,7 +16,7 @@ on the same peer connection:
 A bad "restart" flag (430), publish on a published handle (434) and an offer with every m-line inactive (437)
 are refused, and the refused offer leaves the media as it was.
 test_renegotiate_keeps_data_relay: the data channel relay survives a renegotiation.
-aiortc cannot restart ICE (no restartIce; it ignores munged local credentials), so the
+aiortc cannot restart ICE (no restartIce; munging its offer was not tried), so the
 ICE restart is tested with Chromium in node/test_videoroom_reneg.mjs.
 """
 
