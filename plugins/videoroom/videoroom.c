@@ -263,6 +263,44 @@ static void pub_unpublish(vr_participant *p, bool notify)
     }
 }
 
+void vr_pub_relink(vr_participant *p, vr_fwd_pub *old)
+{
+    int worker = vr_room_worker(p->room);
+    for (vr_subscriber *sub = p->room->subscribers; sub; sub = sub->next) {
+        bool changed = false;
+        for (int i = 0; i < sub->n_data_feeds; i++) {
+            if (sub->data_feeds[i] != p->id) continue;
+            /* The old state's links go with it (OP_PUB_GONE); the new one is linked. */
+            if (p->data.present) vr_fwd_sub_data_add(worker, sub->fwd, p->fwd);
+            else sub->data_feeds[i--] = sub->data_feeds[--sub->n_data_feeds];
+        }
+        for (int i = 0; i < sub->n_streams; i++) {
+            vr_sub_stream *st = &sub->streams[i];
+            if (st->feed_id != p->id || st->data || st->removed) continue;
+            int ni = -1;
+            for (int k = 0; k < p->n_streams && ni < 0; k++) {
+                const vr_pub_stream *ps = &p->streams[k];
+                if (!strcmp(ps->mid, st->feed_mid) && ps->video == st->video && ps->codec == st->codec)
+                    ni = k;
+            }
+            if (ni >= 0) {
+                /* Same m-line for the subscriber: seq/ts continue (the switch rebases). */
+                st->simulcast = p->streams[ni].simulcast;
+                vr_fwd_sub_switch(worker, sub->fwd, i, p->fwd, ni, st->simulcast);
+                continue;
+            }
+            st->feed_id = 0;
+            if (sub->autoupdate) {
+                st->removed = true;
+                changed = true;
+            }
+        }
+        if (changed) sub_renegotiate(sub, NULL);
+    }
+    /* Posted after the switches: the worker moves the subscribers, then frees it. */
+    vr_fwd_pub_gone(worker, old);
+}
+
 /* Removes a participant from its room and frees it (after pub_unpublish). */
 void vr_pub_remove(vr_participant *p)
 {

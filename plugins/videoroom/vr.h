@@ -190,6 +190,11 @@ json_t *vr_sub_streams_json(const vr_subscriber *sub);
 /* The subscription's new offer and its "updated" event. */
 json_t *vr_sub_offer_event(vr_subscriber *sub, json_t **offer);
 void vr_deferred_offer(void *arg); /* run_on_main with a referenced handle */
+/* After a renegotiation gave p new streams and a new forwarding state: moves each
+ * subscriber stream fed by an old stream to the new stream that continues it (same
+ * mid, kind, codec), drops the ones whose stream went away (autoupdate renegotiates),
+ * moves the data channel links, and frees the old state. */
+void vr_pub_relink(vr_participant *p, vr_fwd_pub *old);
 /* Takes a participant out of its room and frees it (its forwarding state is gone). */
 void vr_pub_remove(vr_participant *p);
 

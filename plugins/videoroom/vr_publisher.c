@@ -13,6 +13,90 @@
 
 /* ---- publishers ---- */
 
+static uint64_t pub_gens; /* of forwarding states: tells stale worker notices apart */
+
+/* The index of the new stream that continues an old one: same mid, kind and codec. */
+static int same_stream(const vr_pub_stream *list, int n, const vr_pub_stream *old)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(list[i].mid, old->mid) && list[i].video == old->video && list[i].codec == old->codec)
+            return i;
+    return -1;
+}
+
+/* A new offer on a published handle (renegotiation; an ICE restart shows as new remote
+ * credentials, which the core handles when it applies the offer). The answer is
+ * built into new stream lists; on success the publisher gets a new forwarding state
+ * and its subscribers are moved to it stream by stream (vr_pub_relink), so existing
+ * subscribers keep receiving what they received. Streams that went away (port 0,
+ * inactive, sendonly-less) leave their subscribers; added ones are announced. */
+static json_t *pub_renegotiate(vr_session *s, json_t *body, json_t *jsep, json_t **answer)
+{
+    vr_participant *p = s->pub;
+    vr_room *r = p->room;
+    json_t *err = NULL;
+    if (vr_check_field(body, "restart", JSON_TRUE, false, &err) < 0) return err;
+    const char *ac = json_string_value(json_object_get(body, "audiocodec"));
+    const char *vc = json_string_value(json_object_get(body, "videocodec"));
+    if (ac && (!vr_codec_list_valid(ac, false) || !strstr(r->audiocodec, ac)))
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (audiocodec: not allowed in this room)");
+    if (vc && (!vr_codec_list_valid(vc, true) || !strstr(r->videocodec, vc)))
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (videocodec: not allowed in this room)");
+    char errtext[256] = "";
+    int n = 0;
+    vr_pub_stream ns[VR_MAX_STREAMS];
+    vr_pub_data nd;
+    char *sdp = vr_sdp_publisher_answer(json_string_value(json_object_get(jsep, "sdp")),
+                                        ac ? ac : r->audiocodec, vc ? vc : r->videocodec, ns, &n,
+                                        &nd, errtext, sizeof(errtext));
+    if (!sdp) return vr_error(VR_ERROR_INVALID_SDP, "Error generating the answer: %s", errtext);
+    bool changed = n != p->n_streams || nd.present != p->data.present;
+    for (int i = 0; i < n; i++) {
+        int o = same_stream(p->streams, p->n_streams, &ns[i]);
+        if (o < 0) {
+            changed = true;
+            continue;
+        }
+        /* What the room decided about the stream stays with it. */
+        ns[i].muted = p->streams[o].muted;
+        ns[i].talking = p->streams[o].talking;
+        if (ns[i].simulcast != p->streams[o].simulcast) changed = true;
+    }
+    json_t *br = json_object_get(body, "bitrate");
+    if (br) p->bitrate = json_integer_value(br) > UINT32_MAX ? UINT32_MAX : (uint32_t)json_integer_value(br);
+    vr_fwd_pub *fwd = vr_fwd_pub_new(p->handle, ns, n, vr_publisher_bitrate(p), pub_gens + 1, r);
+    if (!fwd) {
+        free(sdp);
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
+    }
+    vr_fwd_pub *old = p->fwd;
+    memcpy(p->streams, ns, sizeof(ns));
+    p->n_streams = n;
+    p->data = nd;
+    p->gen = ++pub_gens;
+    p->fwd = fwd;
+    atomic_store(&s->fwd_pub, fwd);
+    vr_pub_relink(p, old);
+    const char *display = json_string_value(json_object_get(body, "display"));
+    if (display && (!p->display || strcmp(display, p->display))) {
+        free(p->display);
+        p->display = strdup(display);
+        changed = true;
+    }
+    if (changed && p->active) {
+        /* As Janus: the room hears of the publisher's new stream list. */
+        json_t *ev = vr_room_event(r);
+        json_t *list = json_array();
+        json_array_append_new(list, vr_publisher_entry(p));
+        json_object_set_new(ev, "publishers", list);
+        vr_broadcast(r, p, ev);
+        json_decref(ev);
+    }
+    *answer = json_pack("{s:s,s:s}", "type", "answer", "sdp", sdp);
+    free(sdp);
+    return NULL;
+}
+
 /* Answers a publish offer. Returns NULL and fills *answer, or an error event. */
 json_t *vr_do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **answer)
 {
@@ -29,9 +113,7 @@ json_t *vr_do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **answer
     if (!type || strcasecmp(type, "offer"))
         return vr_error(VR_ERROR_INVALID_SDP_TYPE, "Unexpected %s (publishers send offers)",
                         type ? type : "JSEP");
-    if (p->published)
-        return vr_error(VR_ERROR_UNKNOWN_ERROR,
-                        "Renegotiation of a publisher is not supported yet (unpublish first)");
+    if (p->published) return pub_renegotiate(s, body, jsep, answer);
     int active = 0;
     for (vr_participant *o = r->participants; o; o = o->next) active += o->published;
     if (active >= r->max_publishers)
@@ -55,8 +137,7 @@ json_t *vr_do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **answer
         free(p->display);
         p->display = strdup(display);
     }
-    static uint64_t gens;
-    p->gen = ++gens;
+    p->gen = ++pub_gens;
     p->active = false;
     json_t *br = json_object_get(body, "bitrate");
     if (br) p->bitrate = json_integer_value(br) > UINT32_MAX ? UINT32_MAX : (uint32_t)json_integer_value(br);
