@@ -144,6 +144,10 @@ static void sub_renegotiate(vr_subscriber *sub, const char *tr)
     if (sub->pc_gone) return;
     json_t *offer = NULL;
     json_t *ev = vr_sub_offer_event(sub, &offer);
+    if (offer && sub->need_restart) {
+        sub->need_restart = false;
+        json_object_set_new(offer, "restart", json_true());
+    }
     if (offer || json_object_get(ev, "error_code")) vr_push(sub->handle, tr, ev, offer);
     else json_decref(ev);
 }
@@ -559,6 +563,19 @@ static json_t *handle_async(vr_session *s, const char *request, json_t *body, js
     }
     if (!strcmp(request, "configure")) {
         if ((err = vr_configure_subscriber(sub, body))) return err;
+        if (json_is_true(json_object_get(body, "restart"))) {
+            /* A new offer with an ICE restart (the core changes our credentials), or
+             * once the pending answer has come. */
+            json_t *offer = NULL, *uev = vr_sub_offer_event(sub, &offer);
+            if (json_object_get(uev, "error_code")) return uev;
+            json_decref(uev);
+            if (offer) {
+                json_object_set_new(offer, "restart", json_true());
+                *jsep_out = offer;
+            } else {
+                sub->need_restart = true;
+            }
+        }
         json_t *ev = vr_room_event(sub->room);
         json_object_set_new(ev, "configured", json_string("ok"));
         return ev;

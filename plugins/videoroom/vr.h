@@ -134,6 +134,7 @@ struct vr_subscriber {
     bool paused;
     bool autoupdate;    /* renegotiate by itself when a subscribed publisher leaves */
     bool offer_pending; /* an offer went out and its answer has not come back */
+    bool need_restart;  /* configure restart:true waits for that answer too */
     bool need_offer;    /* changes wait for that answer (coalesced into one offer) */
     bool pc_gone;       /* hangup: no more offers */
     uint64_t sess_id, sess_version;

@@ -299,10 +299,9 @@ json_t *vr_configure_subscriber(vr_subscriber *sub, json_t *body)
     if (vr_check_field(body, "streams", JSON_ARRAY, false, &err) < 0 ||
         vr_check_field(body, "audio", JSON_TRUE, false, &err) < 0 ||
         vr_check_field(body, "video", JSON_TRUE, false, &err) < 0 ||
-        vr_check_field(body, "data", JSON_TRUE, false, &err) < 0)
+        vr_check_field(body, "data", JSON_TRUE, false, &err) < 0 ||
+        vr_check_field(body, "restart", JSON_TRUE, false, &err) < 0)
         return err;
-    if (json_is_true(json_object_get(body, "restart")))
-        return vr_error(VR_ERROR_UNKNOWN_ERROR, "ICE restarts are not supported yet");
     json_t *streams = json_object_get(body, "streams");
     if (streams) {
         for (size_t i = 0; i < json_array_size(streams); i++) {

@@ -182,5 +182,40 @@ async def test_renegotiate_keeps_data_relay():
                 await rx.pc.close()
 
 
+def ufrag(sdp):
+    return re.search(r"^a=ice-ufrag:(\S+)", sdp, re.M).group(1)
+
+
+@sy.timeout(90)
+async def test_subscriber_configure_restart():
+    """A subscriber's configure with "restart": true gets `configured` and a new offer with
+    new ICE credentials (the core restarts ICE); a wrong-typed restart is 430."""
+    async with SERVER.ws() as c:
+        s0, h0 = await c.session_handle(plugin=VR)
+        await sync(c, s0, h0, {"request": "create", "room": ROOM + 1})
+        sp, hp, pid, pc = await join_and_publish(c, ROOM + 1, "P", video_start=0)
+        rx = None
+        try:
+            s, h = await c.session_handle(plugin=VR)
+            ev = await call(c, s, h, {"request": "join", "ptype": "subscriber", "room": ROOM + 1,
+                                      "streams": [{"feed": pid}]})
+            first = ev["jsep"]["sdp"]
+            rx = MultiReceiver()
+            ev = await call(c, s, h, {"request": "start"}, jsep=await rx.answer(first))
+            await more_frames(rx, "1", 10, "video before the restart", 0, 400)
+            ev = await call(c, s, h, {"request": "configure", "restart": "yes"})
+            check_err(data_of(ev), 430)
+            ev = await call(c, s, h, {"request": "configure", "restart": True})
+            assert data_of(ev).get("configured") == "ok", ev
+            assert ev.get("jsep", {}).get("type") == "offer", ev
+            second = ev["jsep"]["sdp"]
+            assert "restart" not in ev["jsep"], ev["jsep"]
+            assert ufrag(second) != ufrag(first), (ufrag(first), ufrag(second))
+        finally:
+            await pc.close()
+            if rx:
+                await rx.close()
+
+
 if __name__ == "__main__":
     sy.run(globals())
