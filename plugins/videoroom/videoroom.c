@@ -45,6 +45,8 @@ static json_t *stream_json(const vr_participant *p, const vr_pub_stream *s)
     json_t *o = json_pack("{s:s,s:i,s:s,s:s}", "type", s->video ? "video" : "audio", "mindex",
                           s->mindex, "mid", s->mid, "codec", sy_codec_id(s->codec));
     if (s->simulcast) json_object_set_new(o, "simulcast", json_true());
+    const char *d = json_string_value(json_object_get(p->descriptions, s->mid));
+    if (d) json_object_set_new(o, "description", json_string(d));
     if (s->muted) json_object_set_new(o, "moderated", json_true());
     if (!s->video && p->room->audiolevel_event) json_object_set_new(o, "talking", json_boolean(s->talking));
     return o;
@@ -87,6 +89,7 @@ json_t *vr_publisher_entry(const vr_participant *p)
 {
     json_t *o = json_pack("{s:I}", "id", (json_int_t)p->id);
     if (p->display) json_object_set_new(o, "display", json_string(p->display));
+    if (p->metadata) json_object_set(o, "metadata", p->metadata);
     const char *ac = vr_first_codec(p, false), *vc = vr_first_codec(p, true);
     if (ac) json_object_set_new(o, "audio_codec", json_string(ac));
     if (vc) json_object_set_new(o, "video_codec", json_string(vc));
@@ -317,6 +320,8 @@ void vr_pub_remove(vr_participant *p)
     vr_session *s = vr_core->get_plugin_data(p->handle);
     if (s && s->pub == p) s->pub = NULL;
     free(p->display);
+    json_decref(p->metadata);
+    json_decref(p->descriptions);
     free(p);
 }
 
@@ -410,7 +415,8 @@ json_t *vr_room_moderate(vr_room *r, json_t *body)
     if (idx < 0) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such mid '%s' in feed %" PRIu64, mid, id);
     if (p->streams[idx].muted != mute) {
         p->streams[idx].muted = mute;
-        if (p->published) vr_fwd_pub_mute(vr_room_worker(r), p->fwd, idx, mute);
+        if (p->published)
+            vr_fwd_pub_mute(vr_room_worker(r), p->fwd, idx, mute || p->streams[idx].unsent);
     }
     json_t *ev = vr_room_event(r);
     json_object_set_new(ev, "id", json_integer((json_int_t)id));

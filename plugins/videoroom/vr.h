@@ -64,6 +64,7 @@ typedef struct vr_pub_stream {
     bool simulcast;
     bool muted;   /* moderate: not forwarded */
     bool talking; /* audio: the last talking event said so */
+    bool unsent;  /* the publisher's configure {mid, send:false}: not forwarded */
 } vr_pub_stream;
 
 /* The publisher's data channel m-line (one at most), as answered. */
@@ -99,6 +100,8 @@ struct vr_participant {
     sy_plugin_handle *handle;
     uint64_t id, private_id;
     char *display;
+    json_t *metadata;     /* join/publish/configure "metadata", any JSON; NULL: none */
+    json_t *descriptions; /* mid -> description (publish/configure "descriptions") */
     bool published; /* answered a publish offer; forwarding state exists */
     bool active;    /* its peer connection is up (setup_media reached the main thread) */
     uint32_t bitrate; /* its own REMB cap (publish/configure "bitrate"), 0: the room's */
@@ -205,6 +208,8 @@ json_t *vr_joined_event(vr_participant *p);
 /* Answers a publish offer: NULL and *answer, or an error event. */
 json_t *vr_do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **answer);
 json_t *vr_configured_event(vr_participant *p);
+void vr_announce_publisher(vr_participant *p);
+json_t *vr_pub_extras(vr_participant *p, json_t *body, bool with_streams, bool *changed);
 json_t *vr_configure_publisher(vr_participant *p, json_t *body); /* configure without offer */
 
 /* ---- subscribers (main thread) ---- */

@@ -583,7 +583,7 @@ vr_fwd_pub *vr_fwd_pub_new(sy_plugin_handle *h, const vr_pub_stream *streams, in
             for (int k = 0; k < (streams[i].simulcast ? SY_SIMULCAST_LAYERS : 1); k++)
                 p->s[i].hist[k] = sy_nack_history_new(&hc);
         }
-        p->s[i].muted = streams[i].muted;
+        p->s[i].muted = streams[i].muted || streams[i].unsent;
         if (streams[i].mindex >= 0 && streams[i].mindex < VR_MAX_STREAMS)
             p->by_mindex[streams[i].mindex] = (int8_t)i;
         p->n++;

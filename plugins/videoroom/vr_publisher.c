@@ -59,6 +59,7 @@ static json_t *pub_renegotiate(vr_session *s, json_t *body, json_t *jsep, json_t
         }
         /* What the room decided about the stream stays with it. */
         ns[i].muted = p->streams[o].muted;
+        ns[i].unsent = p->streams[o].unsent;
         ns[i].talking = p->streams[o].talking;
         if (ns[i].simulcast != p->streams[o].simulcast) changed = true;
     }
@@ -83,17 +84,85 @@ static json_t *pub_renegotiate(vr_session *s, json_t *body, json_t *jsep, json_t
         p->display = strdup(display);
         changed = true;
     }
-    if (changed && p->active) {
-        /* As Janus: the room hears of the publisher's new stream list. */
-        json_t *ev = vr_room_event(r);
-        json_t *list = json_array();
-        json_array_append_new(list, vr_publisher_entry(p));
-        json_object_set_new(ev, "publishers", list);
-        vr_broadcast(r, p, ev);
-        json_decref(ev);
-    }
+    if (changed) vr_announce_publisher(p);
     *answer = json_pack("{s:s,s:s}", "type", "answer", "sdp", sdp);
     free(sdp);
+    return NULL;
+}
+
+/* As Janus: the room hears of a publisher's new entry (streams, display, metadata,
+ * descriptions), once its media is up. */
+void vr_announce_publisher(vr_participant *p)
+{
+    if (!p->active) return;
+    json_t *ev = vr_room_event(p->room);
+    json_t *list = json_array();
+    json_array_append_new(list, vr_publisher_entry(p));
+    json_object_set_new(ev, "publishers", list);
+    vr_broadcast(p->room, p, ev);
+    json_decref(ev);
+}
+
+/* "metadata" (any JSON), "descriptions" [{mid, description}] and, on configure,
+ * "streams" [{mid, send?, keyframe?}]: checked first, then applied. *changed says whether
+ * the publisher's entry changed. NULL, or an error event. */
+json_t *vr_pub_extras(vr_participant *p, json_t *body, bool with_streams, bool *changed)
+{
+    json_t *err = NULL, *v;
+    json_t *descs = json_object_get(body, "descriptions");
+    json_t *streams = with_streams ? json_object_get(body, "streams") : NULL;
+    if (vr_check_field(body, "descriptions", JSON_ARRAY, false, &err) < 0) return err;
+    size_t i;
+    json_array_foreach(descs, i, v) {
+        if (!json_is_object(v) || vr_check_field(v, "mid", JSON_STRING, true, &err) < 0 ||
+            vr_check_field(v, "description", JSON_STRING, true, &err) < 0) {
+            json_decref(err);
+            return vr_error(VR_ERROR_INVALID_ELEMENT,
+                            "Invalid element (descriptions should contain {mid, description} strings)");
+        }
+    }
+    json_array_foreach(streams, i, v) {
+        if (!json_is_object(v) || vr_check_field(v, "mid", JSON_STRING, true, &err) < 0 ||
+            vr_check_field(v, "send", JSON_TRUE, false, &err) < 0 ||
+            vr_check_field(v, "keyframe", JSON_TRUE, false, &err) < 0) {
+            json_decref(err);
+            return vr_error(VR_ERROR_INVALID_ELEMENT,
+                            "Invalid element (streams should contain {mid, send?, keyframe?})");
+        }
+        const char *mid = json_string_value(json_object_get(v, "mid"));
+        int idx = -1;
+        for (int k = 0; k < p->n_streams && idx < 0; k++)
+            if (!strcmp(p->streams[k].mid, mid)) idx = k;
+        if (idx < 0) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such mid '%s'", mid);
+    }
+    json_t *md = json_object_get(body, "metadata");
+    if (md && !json_equal(md, p->metadata)) {
+        json_decref(p->metadata);
+        p->metadata = json_incref(md);
+        *changed = true;
+    }
+    if (descs) {
+        json_t *d = json_object();
+        json_array_foreach(descs, i, v)
+            json_object_set(d, json_string_value(json_object_get(v, "mid")), json_object_get(v, "description"));
+        if (!json_equal(d, p->descriptions)) *changed = true;
+        json_decref(p->descriptions);
+        p->descriptions = d;
+    }
+    int worker = vr_room_worker(p->room);
+    json_array_foreach(streams, i, v) {
+        const char *mid = json_string_value(json_object_get(v, "mid"));
+        for (int k = 0; k < p->n_streams; k++) {
+            vr_pub_stream *ps = &p->streams[k];
+            if (strcmp(ps->mid, mid)) continue;
+            json_t *send = json_object_get(v, "send");
+            if (send && json_is_false(send) != ps->unsent) {
+                ps->unsent = json_is_false(send);
+                if (p->published) vr_fwd_pub_mute(worker, p->fwd, k, ps->muted || ps->unsent);
+            }
+            if (p->published && json_is_true(json_object_get(v, "keyframe"))) vr_fwd_pub_keyframe(worker, p->fwd);
+        }
+    }
     return NULL;
 }
 
@@ -113,7 +182,12 @@ json_t *vr_do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **answer
     if (!type || strcasecmp(type, "offer"))
         return vr_error(VR_ERROR_INVALID_SDP_TYPE, "Unexpected %s (publishers send offers)",
                         type ? type : "JSEP");
-    if (p->published) return pub_renegotiate(s, body, jsep, answer);
+    bool extras = false;
+    if ((err = vr_pub_extras(p, body, false, &extras))) return err;
+    if (p->published) {
+        if (!(err = pub_renegotiate(s, body, jsep, answer)) && extras) vr_announce_publisher(p);
+        return err;
+    }
     int active = 0;
     for (vr_participant *o = r->participants; o; o = o->next) active += o->published;
     if (active >= r->max_publishers)
@@ -193,6 +267,11 @@ json_t *vr_join_publisher(vr_session *s, vr_room *r, json_t *body, json_t *jsep,
     p->next = r->participants;
     r->participants = p;
     s->pub = p;
+    bool extras = false;
+    if (!jsep && (err = vr_pub_extras(p, body, false, &extras))) {
+        vr_pub_remove(p);
+        return err;
+    }
     if (jsep && (err = vr_do_publish(s, body, jsep, answer))) {
         vr_pub_remove(p);
         return err;
@@ -242,6 +321,9 @@ json_t *vr_configure_publisher(vr_participant *p, json_t *body)
         return err;
     if (json_is_true(json_object_get(body, "record")))
         return vr_error(VR_ERROR_UNKNOWN_ERROR, "Recording is not supported yet");
+    bool changed = false;
+    if ((err = vr_pub_extras(p, body, true, &changed))) return err;
+    if (changed) vr_announce_publisher(p);
     const char *display = json_string_value(json_object_get(body, "display"));
     if (display && (!p->display || strcmp(display, p->display))) {
         free(p->display);

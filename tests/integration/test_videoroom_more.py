@@ -481,5 +481,53 @@ async def test_permanent():
         assert "room-7009" not in kept and "room-1234" in kept, kept
 
 
+@sy.timeout(90)
+async def test_publisher_metadata_descriptions_and_send():
+    """configure: metadata and stream descriptions reach the room's publishers list;
+    streams [{mid, send:false}] stops forwarding that stream, send:true resumes it; bad
+    shapes are refused (430, 428 for an unknown mid)."""
+    async with SERVER.ws() as c:
+        s0, h0 = await c.session_handle(plugin=VR)
+        room = (await sync(c, s0, h0, {"request": "create", "room": 7011}))["room"]
+        ws, wh, _ = await watcher(c, room)
+        s, h, pid, pc = await join_and_publish(c, room, "meta")
+        rx = None
+        try:
+            await room_event(c, wh, "publishers", timeout=10)
+            ev = await call(c, s, h, {"request": "configure", "metadata": {"role": "host"},
+                                      "descriptions": [{"mid": "1", "description": "camera"}]})
+            assert data_of(ev).get("configured") == "ok", ev
+            ev = await room_event(c, wh, "publishers", timeout=10)
+            pub = data_of(ev)["publishers"][0]
+            assert pub["id"] == pid and pub["metadata"] == {"role": "host"}, pub
+            assert [st.get("description") for st in pub["streams"]] == [None, "camera"], pub
+            d = await sync(c, s0, h0, {"request": "listparticipants", "room": room})
+            assert any(x["id"] == pid for x in d["participants"]), d
+            for bad in ({"descriptions": [{"mid": 1}]}, {"descriptions": "x"},
+                        {"streams": [{"send": False}]}, {"streams": [{"mid": "1", "send": "no"}]}):
+                check_err(data_of(await call(c, s, h, dict({"request": "configure"}, **bad))), 430)
+            check_err(data_of(await call(c, s, h, {"request": "configure",
+                                                   "streams": [{"mid": "9", "send": False}]})), 428)
+            ss, sh = await c.session_handle(plugin=VR)
+            ev = await call(c, ss, sh, {"request": "join", "ptype": "subscriber", "room": room,
+                                        "streams": [{"feed": pid}]})
+            rx = MultiReceiver()
+            await call(c, ss, sh, {"request": "start"}, jsep=await rx.answer(ev["jsep"]["sdp"]))
+            await wait_for(lambda: len(rx.counts.get("1", [])) >= 10, 15, "video before send:false")
+            ev = await call(c, s, h, {"request": "configure", "streams": [{"mid": "1", "send": False}]})
+            assert data_of(ev).get("configured") == "ok", ev
+            await asyncio.sleep(0.5)
+            n = rx.frames.get("1", 0)
+            await asyncio.sleep(1.5)
+            assert rx.frames.get("1", 0) - n <= 2, (n, rx.frames)
+            await call(c, s, h, {"request": "configure", "streams": [{"mid": "1", "send": True}]})
+            b = len(rx.counts.get("1", []))
+            await wait_for(lambda: len(rx.counts.get("1", [])) >= b + 10, 10, "video after send:true")
+        finally:
+            await pc.close()
+            if rx:
+                await rx.close()
+
+
 if __name__ == "__main__":
     sy.run(globals())
