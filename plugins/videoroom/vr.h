@@ -127,6 +127,7 @@ typedef struct vr_sub_stream {
     bool send;
     bool simulcast;
     int substream, temporal;
+    int fallback_us; /* simulcast: silence of a layer before falling back; 0: 250 ms */
     bool data; /* the subscription's one m=application: feed_id 0, fed by data_feeds */
 } vr_sub_stream;
 
@@ -258,6 +259,7 @@ void vr_fwd_sub_set_paused(int worker, vr_fwd_subscriber *s, bool paused);
 void vr_fwd_sub_set_up(int worker, vr_fwd_subscriber *s, bool up);
 void vr_fwd_sub_set_send(int worker, vr_fwd_subscriber *s, int index, bool send);
 void vr_fwd_sub_set_layers(int worker, vr_fwd_subscriber *s, int index, int substream, int temporal);
+void vr_fwd_sub_set_fallback(int worker, vr_fwd_subscriber *s, int index, int fallback_us);
 /* After attach: a new stream at index st->mindex, one removed, one fed by another source. */
 void vr_fwd_sub_add(int worker, vr_fwd_subscriber *s, const vr_sub_stream *st, uint32_t clock_rate,
                     vr_fwd_pub *src, int src_stream);

@@ -101,6 +101,7 @@ typedef enum {
     OP_SUB_UP,
     OP_SUB_SEND,
     OP_SUB_LAYERS,
+    OP_SUB_FALLBACK,
     OP_PUB_MUTE,
     OP_SUB_ADD,
     OP_SUB_REMOVE,
@@ -325,6 +326,9 @@ static void run_op(void *arg)
             link_sub(fs);
             if (s->up && !s->paused) pli_source(fs);
         }
+        break;
+    case OP_SUB_FALLBACK:
+        if (fs) fs->sim.fallback_us = op->a > 0 ? (uint64_t)op->a : 250000;
         break;
     case OP_SUB_LAYERS:
         if (fs && fs->simulcast) {
@@ -634,7 +638,7 @@ static void fill_sub(vr_fwd_sub *fs, const vr_sub_stream *st, uint32_t clock_rat
     fs->requester = ++requesters;
     fs->sent = st->video ? malloc(sizeof(*fs->sent)) : NULL;
     if (fs->sent) sy_sent_map_init(fs->sent);
-    sy_simulcast_init(&fs->sim, st->substream, st->temporal, 0);
+    sy_simulcast_init(&fs->sim, st->substream, st->temporal, (uint64_t)st->fallback_us);
 }
 
 void vr_fwd_sub_add_stream(vr_fwd_subscriber *s, const vr_sub_stream *st, uint32_t clock_rate,
@@ -710,4 +714,9 @@ void vr_fwd_sub_set_send(int worker, vr_fwd_subscriber *s, int index, bool send)
 void vr_fwd_sub_set_layers(int worker, vr_fwd_subscriber *s, int index, int substream, int temporal)
 {
     post(worker, OP_SUB_LAYERS, NULL, s, index, substream, temporal);
+}
+
+void vr_fwd_sub_set_fallback(int worker, vr_fwd_subscriber *s, int index, int fallback_us)
+{
+    post(worker, OP_SUB_FALLBACK, NULL, s, index, fallback_us, 0);
 }

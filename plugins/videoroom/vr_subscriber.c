@@ -24,6 +24,13 @@ static int layer_of(json_t *v)
     return l < 0 ? 0 : l > 2 ? 2 : (int)l;
 }
 
+/* "fallback" in microseconds (Janus: default 250000), bounded to 10 s. */
+static int fallback_of(json_t *v)
+{
+    json_int_t f = v ? json_integer_value(v) : 0;
+    return f <= 0 ? 0 : f > 10000000 ? 10000000 : (int)f;
+}
+
 static json_t *read_stream_ref(json_t *item, bool required, const char *list, uint64_t *feed,
                                const char **mid, const char **sub_mid)
 {
@@ -72,6 +79,7 @@ static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_p
         vr_check_field(item, "mid", JSON_STRING, false, &err) < 0 ||
         vr_check_field(item, "substream", JSON_INTEGER, false, &err) < 0 ||
         vr_check_field(item, "temporal", JSON_INTEGER, false, &err) < 0 ||
+        vr_check_field(item, "fallback", JSON_INTEGER, false, &err) < 0 ||
         vr_check_field(item, "send", JSON_TRUE, false, &err) < 0)
         return err;
     uint64_t feed = (uint64_t)json_integer_value(json_object_get(item, "feed"));
@@ -101,6 +109,7 @@ static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_p
         /* Clamped before narrowing: 2^31 must not become a negative layer. */
         st->substream = layer_of(json_object_get(item, "substream"));
         st->temporal = layer_of(json_object_get(item, "temporal"));
+        st->fallback_us = fallback_of(json_object_get(item, "fallback"));
         src[slot] = ps;
         owners[slot] = p;
         added[slot] = true;
@@ -267,10 +276,12 @@ static json_t *configure_sub_item(vr_subscriber *sub, json_t *item, const char *
     if (vr_check_field(item, "mid", JSON_STRING, false, &err) < 0 ||
         vr_check_field(item, "send", JSON_TRUE, false, &err) < 0 ||
         vr_check_field(item, "substream", JSON_INTEGER, false, &err) < 0 ||
-        vr_check_field(item, "temporal", JSON_INTEGER, false, &err) < 0)
+        vr_check_field(item, "temporal", JSON_INTEGER, false, &err) < 0 ||
+        vr_check_field(item, "fallback", JSON_INTEGER, false, &err) < 0)
         return err;
     const char *mid = json_string_value(json_object_get(item, "mid"));
     json_t *send = json_object_get(item, "send");
+    json_t *fb = json_object_get(item, "fallback");
     json_t *ss = json_object_get(item, "substream"), *tl = json_object_get(item, "temporal");
     int worker = vr_room_worker(sub->room);
     bool found = false;
@@ -279,6 +290,10 @@ static json_t *configure_sub_item(vr_subscriber *sub, json_t *item, const char *
         if (mid && strcmp(mid, st->mid)) continue;
         if (only_type && strcmp(only_type, st->data ? "data" : st->video ? "video" : "audio")) continue;
         found = true;
+        if (fb && st->simulcast) {
+            st->fallback_us = fallback_of(fb);
+            vr_fwd_sub_set_fallback(worker, sub->fwd, i, st->fallback_us);
+        }
         if (send && json_is_true(send) != st->send) {
             st->send = json_is_true(send);
             vr_fwd_sub_set_send(worker, sub->fwd, i, st->send);

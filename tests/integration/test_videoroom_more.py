@@ -514,6 +514,11 @@ async def test_publisher_metadata_descriptions_and_send():
             rx = MultiReceiver()
             await call(c, ss, sh, {"request": "start"}, jsep=await rx.answer(ev["jsep"]["sdp"]))
             await wait_for(lambda: len(rx.counts.get("1", [])) >= 10, 15, "video before send:false")
+            # The subscriber's simulcast fallback (microseconds) is type-checked and taken.
+            check_err(data_of(await call(c, ss, sh, {"request": "configure",
+                                                     "streams": [{"mid": "1", "fallback": "x"}]})), 430)
+            ev = await call(c, ss, sh, {"request": "configure", "streams": [{"mid": "1", "fallback": 500000}]})
+            assert data_of(ev).get("configured") == "ok", ev
             ev = await call(c, s, h, {"request": "configure", "streams": [{"mid": "1", "send": False}]})
             assert data_of(ev).get("configured") == "ok", ev
             await asyncio.sleep(0.5)
