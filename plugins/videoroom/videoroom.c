@@ -483,6 +483,7 @@ static json_t *handle_join(vr_session *s, json_t *body, json_t *jsep, bool and_c
         /* A room's pin protects subscribing as much as publishing (Janus checks it
          * for every join). */
         if ((err = vr_check_secret_(r->pin, body, "pin"))) return err;
+        if ((err = vr_check_signed(r, body))) return err;
         return vr_join_subscriber(s, r, body, jsep_out);
     }
     return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (ptype)");

@@ -79,6 +79,7 @@ struct vr_room {
     uint64_t id;
     char *description, *secret, *pin;
     bool is_private, require_pvtid, notify_joining;
+    bool signed_tokens; /* joins need a core-signed token listing room=<id> */
     bool check_allowed; /* publishers must join with a token of allowed */
     json_t *allowed;    /* array of token strings (never NULL) */
     int max_publishers;
@@ -228,6 +229,7 @@ json_t *vr_error(int code, const char *fmt, ...) __attribute__((format(printf, 2
 int vr_check_field(json_t *body, const char *name, json_type type, bool required, json_t **error);
 bool vr_codec_list_valid(const char *list, bool video);
 /* With the room's allowed list on: the join's token must be in it. NULL or a 433 error. */
+json_t *vr_check_signed(const vr_room *r, json_t *body);
 json_t *vr_check_token(const vr_room *r, json_t *body);
 void vr_broadcast(vr_room *r, const vr_participant *except, json_t *ev);
 

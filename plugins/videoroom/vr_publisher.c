@@ -249,6 +249,7 @@ json_t *vr_join_publisher(vr_session *s, vr_room *r, json_t *body, json_t *jsep,
         vr_check_field(body, "display", JSON_STRING, false, &err) < 0)
         return err;
     if ((err = vr_check_secret_(r->pin, body, "pin"))) return err;
+    if ((err = vr_check_signed(r, body))) return err;
     if ((err = vr_check_token(r, body))) return err;
     uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "id"));
     if (id && vr_find_participant(r, id))

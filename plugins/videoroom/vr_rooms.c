@@ -129,6 +129,7 @@ static void room_fill(config_setting_t *g, const void *room)
     cfg_put_str(g, "pin", r->pin);
     cfg_put_bool(g, "is_private", r->is_private);
     cfg_put_bool(g, "require_pvtid", r->require_pvtid);
+    cfg_put_bool(g, "signed_tokens", r->signed_tokens);
     cfg_put_bool(g, "notify_joining", r->notify_joining);
     cfg_put_int(g, "publishers", r->max_publishers);
     cfg_put_int(g, "bitrate", r->bitrate);
@@ -197,6 +198,7 @@ int vr_rooms_load(const char *config_dir)
         set_str(&r->pin, cfg_str(g, "pin", buf, sizeof(buf)));
         r->is_private = cfg_bool(g, "is_private", false);
         r->require_pvtid = cfg_bool(g, "require_pvtid", false);
+        r->signed_tokens = cfg_bool(g, "signed_tokens", false);
         r->notify_joining = cfg_bool(g, "notify_joining", false);
         r->max_publishers = (int)cfg_int(g, "publishers", 3);
         long long br = cfg_int(g, "bitrate", 0);
@@ -311,6 +313,19 @@ static void set_allowed(vr_room *r, json_t *list, bool add)
     }
 }
 
+/* signed_tokens rooms: every join (publisher or subscriber) carries a token signed by the
+ * core's token_auth_secret for this plugin that lists "room=<id>" (Janus's rule). */
+json_t *vr_check_signed(const vr_room *r, json_t *body)
+{
+    if (!r->signed_tokens) return NULL;
+    const char *tok = json_string_value(json_object_get(body, "token"));
+    char item[40];
+    snprintf(item, sizeof(item), "room=%" PRIu64, r->id);
+    if (!tok || !vr_core->auth_signature_contains("janus.plugin.videoroom", tok, item))
+        return vr_error(VR_ERROR_UNAUTHORIZED, "Unauthorized (no token or not a valid token for this room)");
+    return NULL;
+}
+
 json_t *vr_check_token(const vr_room *r, json_t *body)
 {
     if (!r->check_allowed) return NULL;
@@ -371,6 +386,7 @@ static json_t *req_create(json_t *body)
         {"pin", JSON_STRING},           {"is_private", JSON_TRUE},     {"publishers", JSON_INTEGER},
         {"bitrate", JSON_INTEGER},      {"fir_freq", JSON_INTEGER},    {"audiocodec", JSON_STRING},
         {"videocodec", JSON_STRING},    {"notify_joining", JSON_TRUE}, {"require_pvtid", JSON_TRUE},
+        {"signed_tokens", JSON_TRUE},
         {"admin_key", JSON_STRING},     {"permanent", JSON_TRUE},      {"record", JSON_TRUE},
         {"bitrate_cap", JSON_TRUE},     {"audiolevel_event", JSON_TRUE},
         {"audio_active_packets", JSON_INTEGER}, {"audio_level_average", JSON_INTEGER},
@@ -408,6 +424,7 @@ static json_t *req_create(json_t *body)
     r->is_private = json_is_true(json_object_get(body, "is_private"));
     r->notify_joining = json_is_true(json_object_get(body, "notify_joining"));
     r->require_pvtid = json_is_true(json_object_get(body, "require_pvtid"));
+    r->signed_tokens = json_is_true(json_object_get(body, "signed_tokens"));
     json_t *v;
     if ((v = json_object_get(body, "publishers"))) r->max_publishers = (int)json_integer_value(v);
     if ((v = json_object_get(body, "bitrate")))

@@ -218,6 +218,35 @@ async def test_signed_token_plugin_not_listed():
         await c.attach(s2, token=tok2)
 
 
+async def test_videoroom_signed_tokens_room():
+    """A VideoRoom room with signed_tokens: publisher and subscriber joins need a token
+    signed with token_auth_secret for janus.plugin.videoroom that lists room=<id> (433
+    otherwise); the core's own signed token travels at the top level as usual."""
+    vr = "janus.plugin.videoroom"
+    tok = signed(plugins=(vr,))
+    room_tok = sy.sign_token(SIGN_KEY, time.time() + 600, vr, ("room=4242",))
+    other_tok = sy.sign_token(SIGN_KEY, time.time() + 600, vr, ("room=4243",))
+    async with SIGNED.ws() as c:
+        s = await c.create(token=tok)
+        h = await c.attach(s, plugin=vr, token=tok)
+        r = await c.message(s, h, {"request": "create", "room": 4242, "signed_tokens": True}, token=tok)
+        assert r["plugindata"]["data"].get("videoroom") == "created", r
+        for what, body_tok in (("no token", None), ("another room's token", other_tok),
+                               ("the core's token", tok)):
+            for ptype in ("publisher", "subscriber"):
+                body = {"request": "join", "ptype": ptype, "room": 4242, "streams": [{"feed": 1}]}
+                if body_tok:
+                    body["token"] = body_tok
+                r = await c.message(s, h, body, token=tok)
+                ev = r if r.get("janus") == "success" else await c.event("event", timeout=10, sender=h)
+                d = ev["plugindata"]["data"]
+                assert d.get("error_code") == 433, (what, ptype, d)
+        r = await c.message(s, h, {"request": "join", "ptype": "publisher", "room": 4242,
+                                   "token": room_tok}, token=tok)
+        ev = r if r.get("janus") == "success" else await c.event("event", timeout=10, sender=h)
+        assert ev["plugindata"]["data"].get("videoroom") == "joined", ev
+
+
 async def test_signed_token_over_http():
     tok = signed()
     r = await SIGNED.post("", {"janus": "create", "token": tok})
