@@ -100,9 +100,11 @@ struct vr_fwd_pub {
     uint64_t room_id;
     uint64_t bucket_us;                /* start of the current bucket, 0: none yet */
     uint32_t bucket[VR_POLICE_BUCKETS]; /* the last complete ones, bucket[cur] filling */
+    uint32_t abucket[VR_POLICE_BUCKETS]; /* the audio part of each */
     int cur;
     int full; /* complete buckets so far (up to VR_POLICE_BUCKETS - 1) */
     bool policed;
+    bool audio_policed;    /* policed, and audio alone is over the limit: dropped too */
     bool wait_key;         /* released: video resumes at the next key frame */
     uint64_t key_req_us;   /* the last PLI asking for it */
     uint64_t log_us;       /* the last log line (rate-limited) */
@@ -422,7 +424,8 @@ static void police_event(vr_fwd_pub *p)
                 "[videoroom] room %llu, handle %llu: %s (%u kbit/s over the last %d s, cap %u "
                 "kbit/s; logged at most once a minute)\n",
                 (unsigned long long)p->room_id, (unsigned long long)vr_core->handle_id(p->h),
-                p->policed ? "publisher over its bitrate cap, video no longer forwarded"
+                p->policed ? "publisher over its bitrate cap, video (and audio if over alone) no "
+                             "longer forwarded"
                            : "publisher back under its bitrate cap, video resumes",
                 p->rate / 1000, VR_POLICE_BUCKETS - 1, p->bitrate / 1000);
     }
@@ -432,18 +435,23 @@ static void police_event(vr_fwd_pub *p)
  * cap. No cap: nothing is policed. */
 static void police_evaluate(vr_fwd_pub *p)
 {
-    uint64_t bytes = 0;
+    uint64_t bytes = 0, abytes = 0;
     for (int i = 0; i < VR_POLICE_BUCKETS; i++)
-        if (i != p->cur) bytes += p->bucket[i];
+        if (i != p->cur) bytes += p->bucket[i], abytes += p->abucket[i];
     uint64_t rate = bytes * 8 / (VR_POLICE_BUCKETS - 1);
+    uint64_t limit = 2ull * p->bitrate + VR_POLICE_SLACK;
+    /* Policing drops video; the audio m-line too if it alone is over the limit (else
+     * an abuser would just send its flood as "audio"). */
+    p->audio_policed = p->bitrate && abytes * 8 / (VR_POLICE_BUCKETS - 1) > limit;
     p->rate = rate > UINT32_MAX ? UINT32_MAX : (uint32_t)rate;
     bool on = p->policed;
     if (!p->bitrate)
         on = false;
     else if (!p->policed && p->full >= VR_POLICE_BUCKETS - 1)
-        on = rate > 2ull * p->bitrate + VR_POLICE_SLACK;
+        on = rate > limit;
     else if (p->policed)
         on = rate > (uint64_t)p->bitrate + VR_POLICE_SLACK;
+    if (!on) p->audio_policed = false;
     if (on == p->policed) return;
     p->policed = on;
     atomic_store_explicit(&p->police_on, on, memory_order_relaxed);
@@ -457,7 +465,7 @@ static void police_evaluate(vr_fwd_pub *p)
     police_event(p);
 }
 
-static void police_count(vr_fwd_pub *p, const sy_rtp_packet *pkt)
+static void police_count(vr_fwd_pub *p, const sy_rtp_packet *pkt, bool audio)
 {
     uint64_t now = pkt->arrival_us;
     if (!p->bucket_us) p->bucket_us = now;
@@ -466,20 +474,25 @@ static void police_count(vr_fwd_pub *p, const sy_rtp_packet *pkt)
         p->bucket_us += steps * 1000000;
         for (uint64_t k = 0; k < steps && k < VR_POLICE_BUCKETS; k++) {
             p->cur = (p->cur + 1) % VR_POLICE_BUCKETS;
-            p->bucket[p->cur] = 0;
+            p->bucket[p->cur] = p->abucket[p->cur] = 0;
             if (p->full < VR_POLICE_BUCKETS - 1) p->full++;
         }
         police_evaluate(p);
     }
     uint64_t b = (uint64_t)p->bucket[p->cur] + pkt->len;
     p->bucket[p->cur] = b > UINT32_MAX ? UINT32_MAX : (uint32_t)b;
+    if (!audio) return;
+    b = (uint64_t)p->abucket[p->cur] + pkt->len;
+    p->abucket[p->cur] = b > UINT32_MAX ? UINT32_MAX : (uint32_t)b;
 }
 
-/* True: this video packet is not forwarded (policed, or waiting for the key frame after
- * the release); counted. */
-static bool police_drop(vr_fwd_pub *p, const sy_rtp_packet *pkt)
+/* True: this packet is not forwarded (video: policed, or waiting for the key frame after
+ * the release; audio: audio_policed); counted. */
+static bool police_drop(vr_fwd_pub *p, const sy_rtp_packet *pkt, bool video)
 {
-    if (!p->policed) {
+    if (!video) {
+        if (!p->audio_policed) return false;
+    } else if (!p->policed) {
         if (!p->wait_key) return false;
         if (pkt->keyframe) {
             p->wait_key = false;
@@ -510,9 +523,9 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
     int si = p->by_mindex[pkt->mindex];
     if (si < 0) return;
     vr_fwd_pub_stream *ps = &p->s[si];
-    police_count(p, pkt);
+    police_count(p, pkt, !ps->video);
     if (ps->muted) return;
-    if (ps->video && (p->policed || p->wait_key) && police_drop(p, pkt)) return;
+    if ((p->policed || p->wait_key) && police_drop(p, pkt, ps->video)) return;
     if (p->fir_us && ps->video) {
         /* fir_freq: a key frame every so often (Janus's periodic PLI), checked per video
          * packet with no timer. */

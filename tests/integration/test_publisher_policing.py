@@ -53,8 +53,11 @@ async def handle_info(s, h):
 
 
 class Silent(MediaStreamTrack):
-    """A video track that never yields a frame: aiortc sends nothing on its SSRC."""
-    kind = "video"
+    """A track that never yields a frame: aiortc sends nothing on its SSRC."""
+
+    def __init__(self, kind="video"):
+        super().__init__()
+        self.kind = kind
 
     async def recv(self):
         await asyncio.Future()
@@ -75,9 +78,9 @@ class Receiver:
         def on_track(track):
             self.tasks.append(asyncio.ensure_future(self.consume(track)))
 
-    def hook(self):
+    def hook(self, kind="video"):
         for t in self.pc.getTransceivers():
-            if t.kind != "video":
+            if t.kind != kind:
                 continue
             rcv = t.receiver
             orig = rcv._handle_rtp_packet
@@ -122,7 +125,7 @@ async def publish(c, room, tracks):
     return s, h, d["id"], pc, ev["jsep"]["sdp"]
 
 
-async def subscribe(c, room, feed):
+async def subscribe(c, room, feed, kind="video"):
     s, h = await c.session_handle(plugin=VR)
     ev = await call(c, s, h, {"request": "join", "ptype": "subscriber", "room": room,
                               "streams": [{"feed": feed}]})
@@ -130,7 +133,7 @@ async def subscribe(c, room, feed):
     rx = Receiver()
     await rx.pc.setRemoteDescription(RTCSessionDescription(sdp=ev["jsep"]["sdp"], type="offer"))
     await rx.pc.setLocalDescription(await rx.pc.createAnswer())
-    rx.hook()
+    rx.hook(kind)
     ev = await call(c, s, h, {"request": "start"},
                     jsep={"type": "answer", "sdp": rx.pc.localDescription.sdp})
     assert data_of(ev).get("started") == "ok", ev
@@ -142,9 +145,11 @@ class Abuser:
     """Sends VP8 on the silent sender's SSRC at `bitrate` (a key frame every second):
     1100-byte packets, 30 frames a second."""
 
-    def __init__(self, pc, answer_sdp):
+    def __init__(self, pc, answer_sdp, audio=False):
         self.sender = pc.getSenders()[0]
-        self.pt = int(re.search(r"a=rtpmap:(\d+) VP8/90000", answer_sdp).group(1))
+        self.audio = audio
+        codec = "opus/48000" if audio else "VP8/90000"
+        self.pt = int(re.search(r"a=rtpmap:(\d+) " + codec, answer_sdp, re.I).group(1))
         self.seq = random.getrandbits(16)
         self.ts = random.getrandbits(32)
         self.bitrate = 3000000
@@ -164,7 +169,9 @@ class Abuser:
             per_frame = max(1, self.bitrate // 8 // 30 // 1100)
             key = self.frame % 30 == 0
             for i in range(per_frame):
-                if i == 0:
+                if self.audio:
+                    head = b"\xfc"  # an Opus TOC byte (CELT FB 20 ms, one frame)
+                elif i == 0:
                     # VP8 descriptor (S=1, partition 0), payload header: P=0 key / P=1 delta.
                     head = (b"\x10\x10\x02\x00\x9d\x01\x2a\x40\x01\xf0\x00" if key
                             else b"\x10\x11\x02\x00")
@@ -293,6 +300,38 @@ async def test_no_cap_no_policing():
             assert info["policed"] is False and info["policed-drops"] == 0, info
             await c.expect_nothing(lambda m: m.get("sender") == ha and "policed" in str(m),
                                    duration=0.2, what="a policed event")
+        finally:
+            if task:
+                task.cancel()
+            for close in reversed(closers):
+                await close()
+
+
+@sy.timeout(60)
+async def test_audio_flood_policed_too():
+    """The same abuse on the audio m-line: dropped as well (not only video)."""
+    async with SRV.ws() as c:
+        room = await setup_room(c, CAP)
+        closers = []
+        task = None
+        try:
+            sa, ha, ida, pca, ans = await publish(c, room, [Silent("audio")])
+            closers.append(pca.close)
+            _, _, rxa = await subscribe(c, room, ida, "audio")
+            closers.append(rxa.close)
+            ab = Abuser(pca, ans, audio=True)
+            task = asyncio.ensure_future(ab.run())
+            await wait_for(lambda: rxa.rtp >= 100, 10, "the audio flood at its subscriber")
+            d = await police_event(c, ha, 15)
+            assert d["policed"] is True and d["bitrate"] > 2 * CAP, d
+            await asyncio.sleep(0.5)
+            rx0, sent0 = rxa.rtp, ab.sent
+            await asyncio.sleep(2.0)
+            got, sent = rxa.rtp - rx0, ab.sent - sent0
+            print(f"  audio flood policed: subscriber got {got} of {sent} packets")
+            assert sent > 300 and got <= sent // 100, (got, sent)
+            info = await handle_info(sa, ha)
+            assert info["policed"] is True and info["policed-drops"] >= sent // 2, info
         finally:
             if task:
                 task.cancel()
