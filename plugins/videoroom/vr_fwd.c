@@ -37,7 +37,8 @@
 
 /* Policing: a publisher whose media rate over the window (VR_POLICE_BUCKETS - 1 complete
  * one-second buckets) exceeds 2x its REMB cap + 100 kbit/s (room for key frame bursts)
- * has its video dropped until the window's rate falls back to the cap + 100 kbit/s. */
+ * has its video dropped (and its audio, if the audio alone is over that) until the
+ * window's rate falls back to the cap + 100 kbit/s. */
 #define VR_POLICE_BUCKETS 4
 #define VR_POLICE_SLACK 100000u
 #define VR_POLICE_LOG_US (60ull * 1000000)

@@ -49,7 +49,7 @@ async def call(c, s, h, body, jsep=None, timeout=10):
 async def handle_info(s, h):
     r = await SRV.admin({"janus": "handle_info"}, path=f"/{s}/{h}")
     assert r.get("janus") == "success", r
-    return r["info"]["plugin_specific"] if "plugin_specific" in r["info"] else r["info"]
+    return r["info"]["plugin_specific"]
 
 
 class Silent(MediaStreamTrack):
