@@ -36,11 +36,13 @@
 #define VR_NACK_SLOTS SY_SENT_MAP_SLOTS
 
 /* Policing: a publisher whose media rate over the window (VR_POLICE_BUCKETS - 1 complete
- * one-second buckets) exceeds 2x its REMB cap + 100 kbit/s (room for key frame bursts)
- * has its video dropped (and its audio, if the audio alone is over that) until the
- * window's rate falls back to the cap + 100 kbit/s. */
+ * one-second buckets) exceeds 4x its REMB cap + 500 kbit/s has its video dropped (and its
+ * audio, if the audio alone is over that) until the window's rate falls back to 2x the
+ * cap + 500 kbit/s. The margin is wide on purpose: Chromium publishing simulcast in a
+ * 128 kbit/s room (REMB) sends 350-560 kbit/s over its first seconds (key frames for
+ * every new subscriber, all layers' minimum rates, audio); abuse is 10x the cap. */
 #define VR_POLICE_BUCKETS 4
-#define VR_POLICE_SLACK 100000u
+#define VR_POLICE_SLACK 500000u
 #define VR_POLICE_LOG_US (60ull * 1000000)
 
 typedef struct vr_fwd_sub {
@@ -440,7 +442,7 @@ static void police_evaluate(vr_fwd_pub *p)
     for (int i = 0; i < VR_POLICE_BUCKETS; i++)
         if (i != p->cur) bytes += p->bucket[i], abytes += p->abucket[i];
     uint64_t rate = bytes * 8 / (VR_POLICE_BUCKETS - 1);
-    uint64_t limit = 2ull * p->bitrate + VR_POLICE_SLACK;
+    uint64_t limit = 4ull * p->bitrate + VR_POLICE_SLACK;
     /* Policing drops video; the audio m-line too if it alone is over the limit (else
      * an abuser would just send its flood as "audio"). */
     p->audio_policed = p->bitrate && abytes * 8 / (VR_POLICE_BUCKETS - 1) > limit;
@@ -451,7 +453,7 @@ static void police_evaluate(vr_fwd_pub *p)
     else if (!p->policed && p->full >= VR_POLICE_BUCKETS - 1)
         on = rate > limit;
     else if (p->policed)
-        on = rate > (uint64_t)p->bitrate + VR_POLICE_SLACK;
+        on = rate > 2ull * p->bitrate + VR_POLICE_SLACK;
     if (!on) p->audio_policed = false;
     if (on == p->policed) return;
     p->policed = on;
