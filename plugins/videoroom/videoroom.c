@@ -729,10 +729,15 @@ static json_t *vr_query_session(sy_plugin_handle *h)
 {
     vr_session *s = vr_core->get_plugin_data(h);
     if (!s) return NULL;
-    if (s->pub)
-        return json_pack("{s:s,s:I,s:I,s:b}", "type", "publisher", "room",
+    if (s->pub) {
+        bool policed = false;
+        uint64_t drops = 0;
+        if (s->pub->fwd) vr_fwd_pub_police_stats(s->pub->fwd, &policed, &drops);
+        return json_pack("{s:s,s:I,s:I,s:b,s:b,s:I}", "type", "publisher", "room",
                          (json_int_t)s->pub->room->id, "id", (json_int_t)s->pub->id, "published",
-                         s->pub->published);
+                         s->pub->published, "policed", policed, "policed-drops",
+                         (json_int_t)drops);
+    }
     if (s->sub)
         return json_pack("{s:s,s:I,s:b,s:i}", "type", "subscriber", "room",
                          (json_int_t)s->sub->room->id, "paused", s->sub->paused, "streams",

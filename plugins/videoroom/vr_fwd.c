@@ -35,6 +35,16 @@
  * many as a subscriber stream's sent map. */
 #define VR_NACK_SLOTS SY_SENT_MAP_SLOTS
 
+/* Policing: a publisher whose media rate over the window (VR_POLICE_BUCKETS - 1 complete
+ * one-second buckets) exceeds 4x its REMB cap + 1 Mbit/s has its video dropped (and its
+ * audio, if the audio alone is over that) until the window's rate falls back to 2x the
+ * cap + 1 Mbit/s. The margin is wide on purpose: Chromium publishing simulcast in the
+ * 128 kbit/s demo room sends about 1 Mbit/s, REMB or not (test_videoroom_page); abuse is
+ * 10x the cap. */
+#define VR_POLICE_BUCKETS 4
+#define VR_POLICE_SLACK 1000000u
+#define VR_POLICE_LOG_US (60ull * 1000000)
+
 typedef struct vr_fwd_sub {
     vr_fwd_subscriber *owner;
     vr_fwd_pub *src; /* NULL: the publisher is gone */
@@ -89,6 +99,21 @@ struct vr_fwd_pub {
     int8_t by_mindex[VR_MAX_STREAMS];
     vr_fwd_subscriber **dsubs; /* receive its data channel messages */
     int n_dsubs, cap_dsubs;
+    /* Hard policing (security.md row 13): the media bytes received, in 1 s buckets. */
+    uint64_t room_id;
+    uint64_t bucket_us;                /* start of the current bucket, 0: none yet */
+    uint32_t bucket[VR_POLICE_BUCKETS]; /* the last complete ones, bucket[cur] filling */
+    uint32_t abucket[VR_POLICE_BUCKETS]; /* the audio part of each */
+    int cur;
+    int full; /* complete buckets so far (up to VR_POLICE_BUCKETS - 1) */
+    bool policed;
+    bool audio_policed;    /* policed, and audio alone is over the limit: dropped too */
+    bool wait_key;         /* released: video resumes at the next key frame */
+    uint64_t key_req_us;   /* the last PLI asking for it */
+    uint64_t log_us;       /* the last log line (rate-limited) */
+    uint32_t rate;         /* the window's rate at the last evaluation, bit/s */
+    _Atomic uint64_t police_drops; /* worker writes, main reads (handle_info) */
+    _Atomic bool police_on;
 };
 
 typedef enum {
@@ -393,13 +418,121 @@ void vr_fwd_pub_data(vr_fwd_pub *p, const char *label, const char *protocol, boo
     }
 }
 
+static void police_event(vr_fwd_pub *p)
+{
+    json_t *ev = json_pack("{s:s,s:I,s:b,s:I,s:I}", "videoroom", "event", "room",
+                           (json_int_t)p->room_id, "policed", p->policed, "bitrate",
+                           (json_int_t)p->rate, "cap", (json_int_t)p->bitrate);
+    if (ev) vr_core->push_event(p->h, NULL, ev, NULL);
+    json_decref(ev);
+    if (!p->log_us || p->bucket_us - p->log_us >= VR_POLICE_LOG_US) {
+        p->log_us = p->bucket_us;
+        fprintf(stderr,
+                "[videoroom] room %llu, handle %llu: %s (%u kbit/s over the last %d s, cap %u "
+                "kbit/s; logged at most once a minute)\n",
+                (unsigned long long)p->room_id, (unsigned long long)vr_core->handle_id(p->h),
+                p->policed ? "publisher over its bitrate cap, video (and audio if over alone) no "
+                             "longer forwarded"
+                           : "publisher back under its bitrate cap, video resumes",
+                p->rate / 1000, VR_POLICE_BUCKETS - 1, p->bitrate / 1000);
+    }
+}
+
+/* Once per second (when a packet starts a new bucket): the window's rate against the
+ * cap. No cap: nothing is policed. */
+static void police_evaluate(vr_fwd_pub *p)
+{
+    uint64_t bytes = 0, abytes = 0;
+    for (int i = 0; i < VR_POLICE_BUCKETS; i++)
+        if (i != p->cur) bytes += p->bucket[i], abytes += p->abucket[i];
+    uint64_t rate = bytes * 8 / (VR_POLICE_BUCKETS - 1);
+    uint64_t limit = 4ull * p->bitrate + VR_POLICE_SLACK;
+    /* Policing drops video; the audio m-line too if it alone is over the limit (else
+     * an abuser would just send its flood as "audio"). */
+    p->audio_policed = p->bitrate && abytes * 8 / (VR_POLICE_BUCKETS - 1) > limit;
+    p->rate = rate > UINT32_MAX ? UINT32_MAX : (uint32_t)rate;
+    bool on = p->policed;
+    if (!p->bitrate)
+        on = false;
+    else if (!p->policed && p->full >= VR_POLICE_BUCKETS - 1)
+        on = rate > limit;
+    else if (p->policed)
+        on = rate > 2ull * p->bitrate + VR_POLICE_SLACK;
+    if (!on) p->audio_policed = false;
+    if (on == p->policed) return;
+    p->policed = on;
+    atomic_store_explicit(&p->police_on, on, memory_order_relaxed);
+    if (!on) {
+        /* Resume on a key frame, with continuous sequence numbers for every subscriber. */
+        p->wait_key = true;
+        p->key_req_us = 0;
+        for (int i = 0; i < p->n; i++)
+            for (int j = 0; p->s[i].video && j < p->s[i].n; j++) p->s[i].subs[j]->rebase = true;
+    }
+    police_event(p);
+}
+
+static void police_count(vr_fwd_pub *p, const sy_rtp_packet *pkt, bool audio)
+{
+    uint64_t now = pkt->arrival_us;
+    if (!p->bucket_us) p->bucket_us = now;
+    if (now - p->bucket_us >= 1000000) {
+        uint64_t steps = (now - p->bucket_us) / 1000000;
+        p->bucket_us += steps * 1000000;
+        for (uint64_t k = 0; k < steps && k < VR_POLICE_BUCKETS; k++) {
+            p->cur = (p->cur + 1) % VR_POLICE_BUCKETS;
+            p->bucket[p->cur] = p->abucket[p->cur] = 0;
+            if (p->full < VR_POLICE_BUCKETS - 1) p->full++;
+        }
+        police_evaluate(p);
+    }
+    uint64_t b = (uint64_t)p->bucket[p->cur] + pkt->len;
+    p->bucket[p->cur] = b > UINT32_MAX ? UINT32_MAX : (uint32_t)b;
+    if (!audio) return;
+    b = (uint64_t)p->abucket[p->cur] + pkt->len;
+    p->abucket[p->cur] = b > UINT32_MAX ? UINT32_MAX : (uint32_t)b;
+}
+
+/* True: this packet is not forwarded (video: policed, or waiting for the key frame after
+ * the release; audio: audio_policed); counted. */
+static bool police_drop(vr_fwd_pub *p, const sy_rtp_packet *pkt, bool video)
+{
+    if (!video) {
+        if (!p->audio_policed) return false;
+    } else if (!p->policed) {
+        if (!p->wait_key) return false;
+        if (pkt->keyframe) {
+            p->wait_key = false;
+            return false;
+        }
+        if (!p->key_req_us || pkt->arrival_us - p->key_req_us > 500000) {
+            p->key_req_us = pkt->arrival_us;
+            for (int i = 0; i < p->n; i++)
+                if (p->s[i].video) vr_core->send_pli(p->h, p->s[i].mindex);
+        }
+    }
+    /* One writer (this worker): a plain load and store, no locked instruction. */
+    atomic_store_explicit(&p->police_drops,
+                          atomic_load_explicit(&p->police_drops, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    return true;
+}
+
+void vr_fwd_pub_police_stats(vr_fwd_pub *p, bool *policed, uint64_t *drops)
+{
+    *policed = atomic_load_explicit(&p->police_on, memory_order_relaxed);
+    *drops = atomic_load_explicit(&p->police_drops, memory_order_relaxed);
+}
+
 void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
 {
     if (pkt->mindex < 0 || pkt->mindex >= VR_MAX_STREAMS) return;
     int si = p->by_mindex[pkt->mindex];
     if (si < 0) return;
     vr_fwd_pub_stream *ps = &p->s[si];
+    police_count(p, pkt, !ps->video);
     if (ps->muted) return;
+    if ((p->policed || p->wait_key) && police_drop(p, pkt, ps->video)) return;
     if (p->fir_us && ps->video) {
         /* fir_freq: a key frame every so often (Janus's periodic PLI), checked per video
          * packet with no timer. */
@@ -569,6 +702,7 @@ vr_fwd_pub *vr_fwd_pub_new(sy_plugin_handle *h, const vr_pub_stream *streams, in
     vr_core->handle_ref(h);
     p->h = h;
     p->bitrate = bitrate;
+    p->room_id = room->id;
     p->fir_us = room->fir_freq > 0 ? (uint64_t)room->fir_freq * 1000000 : 0;
     p->gen = gen;
     p->level_event = room->audiolevel_event;
