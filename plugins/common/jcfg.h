@@ -42,6 +42,17 @@ static inline long long cfg_int(const config_setting_t *g, const char *name, lon
     return v ? strtoll(v, NULL, 10) : def;
 }
 
+/* True for a top-level "room-<id>" group; *id is its id, 0 when the id is bad. */
+static inline bool cfg_room_group(const config_setting_t *g, unsigned long long *id)
+{
+    const char *name = config_setting_name(g);
+    if (!name || strncmp(name, "room-", 5) || !config_setting_is_group(g)) return false;
+    char *end = NULL;
+    *id = strtoull(name + 5, &end, 10);
+    if (*end) *id = 0;
+    return true;
+}
+
 /* ---- writing rooms back ("permanent") ---- */
 
 static inline void cfg_put_str(config_setting_t *g, const char *name, const char *v)

@@ -924,10 +924,9 @@ static int rooms_load(const char *config_dir)
     for (int i = 0; i < config_setting_length(root); i++) {
         config_setting_t *g = config_setting_get_elem(root, (unsigned)i);
         const char *name = config_setting_name(g);
-        if (!name || strncmp(name, "room-", 5) || !config_setting_is_group(g)) continue;
-        char *end = NULL;
-        unsigned long long id = strtoull(name + 5, &end, 10);
-        if (!id || *end || room_find(id) || nrooms >= TR_MAX_ROOMS) {
+        unsigned long long id;
+        if (!cfg_room_group(g, &id)) continue;
+        if (!id || room_find(id) || nrooms >= TR_MAX_ROOMS) {
             fprintf(stderr, "[textroom] skipping %s: bad or duplicate room ID, or too many rooms\n", name);
             continue;
         }

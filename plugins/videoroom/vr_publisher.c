@@ -24,6 +24,21 @@ static int same_stream(const vr_pub_stream *list, int n, const vr_pub_stream *ol
     return -1;
 }
 
+/* The codecs an offer may use: the publish's audiocodec/videocodec when the room allows
+ * them, else the room's lists. NULL, or an error event. */
+static json_t *offer_codecs(const vr_room *r, json_t *body, const char **ac, const char **vc)
+{
+    *ac = json_string_value(json_object_get(body, "audiocodec"));
+    *vc = json_string_value(json_object_get(body, "videocodec"));
+    if (*ac && (!vr_codec_list_valid(*ac, false) || !strstr(r->audiocodec, *ac)))
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (audiocodec: not allowed in this room)");
+    if (*vc && (!vr_codec_list_valid(*vc, true) || !strstr(r->videocodec, *vc)))
+        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (videocodec: not allowed in this room)");
+    if (!*ac) *ac = r->audiocodec;
+    if (!*vc) *vc = r->videocodec;
+    return NULL;
+}
+
 /* A new offer on a published handle (renegotiation; an ICE restart shows as new remote
  * credentials, which the core handles when it applies the offer). The answer is
  * built into new stream lists; on success the publisher gets a new forwarding state
@@ -36,18 +51,14 @@ static json_t *pub_renegotiate(vr_session *s, json_t *body, json_t *jsep, json_t
     vr_room *r = p->room;
     json_t *err = NULL;
     if (vr_check_field(body, "restart", JSON_TRUE, false, &err) < 0) return err;
-    const char *ac = json_string_value(json_object_get(body, "audiocodec"));
-    const char *vc = json_string_value(json_object_get(body, "videocodec"));
-    if (ac && (!vr_codec_list_valid(ac, false) || !strstr(r->audiocodec, ac)))
-        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (audiocodec: not allowed in this room)");
-    if (vc && (!vr_codec_list_valid(vc, true) || !strstr(r->videocodec, vc)))
-        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (videocodec: not allowed in this room)");
+    const char *ac, *vc;
+    if ((err = offer_codecs(r, body, &ac, &vc))) return err;
     char errtext[256] = "";
     int n = 0;
     vr_pub_stream ns[VR_MAX_STREAMS];
     vr_pub_data nd;
     char *sdp = vr_sdp_publisher_answer(json_string_value(json_object_get(jsep, "sdp")),
-                                        ac ? ac : r->audiocodec, vc ? vc : r->videocodec, ns, &n,
+                                        ac, vc, ns, &n,
                                         &nd, errtext, sizeof(errtext));
     if (!sdp) return vr_error(VR_ERROR_INVALID_SDP, "Error generating the answer: %s", errtext);
     bool changed = n != p->n_streams || nd.present != p->data.present;
@@ -193,16 +204,12 @@ json_t *vr_do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **answer
     if (active >= r->max_publishers)
         return vr_error(VR_ERROR_PUBLISHERS_FULL, "Maximum number of publishers (%d) already reached",
                         r->max_publishers);
-    const char *ac = json_string_value(json_object_get(body, "audiocodec"));
-    const char *vc = json_string_value(json_object_get(body, "videocodec"));
-    if (ac && (!vr_codec_list_valid(ac, false) || !strstr(r->audiocodec, ac)))
-        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (audiocodec: not allowed in this room)");
-    if (vc && (!vr_codec_list_valid(vc, true) || !strstr(r->videocodec, vc)))
-        return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (videocodec: not allowed in this room)");
+    const char *ac, *vc;
+    if ((err = offer_codecs(r, body, &ac, &vc))) return err;
     char errtext[256] = "";
     int n = 0;
     char *sdp = vr_sdp_publisher_answer(json_string_value(json_object_get(jsep, "sdp")),
-                                        ac ? ac : r->audiocodec, vc ? vc : r->videocodec,
+                                        ac, vc,
                                         p->streams, &n, &p->data, errtext, sizeof(errtext));
     if (!sdp) return vr_error(VR_ERROR_INVALID_SDP, "Error generating the answer: %s", errtext);
     p->n_streams = n;

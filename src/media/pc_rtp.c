@@ -266,6 +266,22 @@ void pc_resend(sy_pc *pc, pc_media *m, uint16_t seq, uint32_t requester, uint64_
         pc->retransmitted++;
 }
 
+/* The header extensions every packet we send carries: our mid, and the next
+ * transport-wide sequence number (twcc: its 2 bytes). Returns how many were filled. */
+static inline size_t out_exts(sy_pc *pc, const pc_media *m, sy_rtp_ext_elem *ext, uint8_t twcc[2])
+{
+    size_t n = 0;
+    if (pc->ext.mid && m->mid[0])
+        ext[n++] = (sy_rtp_ext_elem){pc->ext.mid, (uint8_t)strlen(m->mid), (const uint8_t *)m->mid};
+    if (pc->ext.twcc) {
+        twcc[0] = (uint8_t)(pc->twcc_seq >> 8);
+        twcc[1] = (uint8_t)pc->twcc_seq;
+        pc->twcc_seq++;
+        ext[n++] = (sy_rtp_ext_elem){pc->ext.twcc, 2, twcc};
+    }
+    return n;
+}
+
 int sy_pc_relay_rtp(sy_plugin_handle *h, const sy_rtp_packet *pkt)
 {
     sy_pc *pc = pc_worker_pc(h);
@@ -285,16 +301,8 @@ int sy_pc_relay_rtp(sy_plugin_handle *h, const sy_rtp_packet *pkt)
         .ssrc = m->local_ssrc,
     };
     sy_rtp_ext_elem ext[3];
-    size_t n_ext = 0;
     uint8_t twcc[2], level[1];
-    if (pc->ext.mid && m->mid[0])
-        ext[n_ext++] = (sy_rtp_ext_elem){pc->ext.mid, (uint8_t)strlen(m->mid), (const uint8_t *)m->mid};
-    if (pc->ext.twcc) {
-        twcc[0] = (uint8_t)(pc->twcc_seq >> 8);
-        twcc[1] = (uint8_t)pc->twcc_seq;
-        pc->twcc_seq++;
-        ext[n_ext++] = (sy_rtp_ext_elem){pc->ext.twcc, 2, twcc};
-    }
+    size_t n_ext = out_exts(pc, m, ext, twcc);
     if (pc->ext.audio_level && !m->video && pkt->audio_level >= 0) {
         level[0] = (uint8_t)((pkt->voice_activity ? 0x80 : 0) | (pkt->audio_level & 0x7F));
         ext[n_ext++] = (sy_rtp_ext_elem){pc->ext.audio_level, 1, level};
@@ -336,16 +344,8 @@ int sy_pc_resend_rtp(sy_plugin_handle *h, const sy_rtp_packet *pkt)
         .ssrc = rtx_pt ? m->local_rtx_ssrc : m->local_ssrc,
     };
     sy_rtp_ext_elem ext[2];
-    size_t n_ext = 0;
     uint8_t twcc[2];
-    if (pc->ext.mid && m->mid[0])
-        ext[n_ext++] = (sy_rtp_ext_elem){pc->ext.mid, (uint8_t)strlen(m->mid), (const uint8_t *)m->mid};
-    if (pc->ext.twcc) {
-        twcc[0] = (uint8_t)(pc->twcc_seq >> 8);
-        twcc[1] = (uint8_t)pc->twcc_seq;
-        pc->twcc_seq++;
-        ext[n_ext++] = (sy_rtp_ext_elem){pc->ext.twcc, 2, twcc};
-    }
+    size_t n_ext = out_exts(pc, m, ext, twcc);
     int off = sy_rtp_write_header_ext(pc->out, sizeof(pc->out), &f, ext, n_ext);
     size_t osn = rtx_pt ? 2 : 0;
     if (off < 0 || (size_t)off + osn + in.payload_len + SY_SRTP_MAX_TRAILER > sizeof(pc->out)) return -1;
