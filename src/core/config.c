@@ -180,6 +180,7 @@ static const key_spec core_media[] = {
     KINT("rtp_port_max", rtp_port_max, 0, 65535),
     KINT("no_media_timer", no_media_timer, 0, 3600),
     KBOOL("dtls_answer_active", dtls_answer_active),
+    KBOOL("shared_ports", shared_ports),
     KSTR("allowed_remote_ranges", K_OPTSTR, allowed_remote_ranges),
     KSTR("denied_remote_ranges", K_OPTSTR, denied_remote_ranges),
     KINT("slowlink_threshold", slowlink_threshold, 0, 100000),
@@ -330,6 +331,7 @@ void sy_config_defaults(sy_config *cfg)
     cfg->server_name = xstrdup("Switchyard");
     cfg->session_timeout = 60;
     cfg->ice_consent_freshness = true;
+    cfg->shared_ports = true;
     cfg->no_media_timer = 1;
     cfg->reclaim_session_timeout = 0;
     cfg->candidates_timeout = 45;
@@ -709,6 +711,13 @@ int sy_config_validate(const sy_config *cfg, char *err, size_t errlen)
     bool sample = !cfg->admin_secret || !cfg->admin_secret[0] ||
                   strcmp(cfg->admin_secret, SY_SAMPLE_ADMIN_SECRET) == 0;
     bool tls_used = false;
+
+    if (cfg->shared_ports && cfg->stun_server && cfg->stun_server[0])
+        add_error(&eb,
+                  "%s: nat.stun_server is set while media.shared_ports is on (the default): an "
+                  "ICE-lite server on shared ports has no server-reflexive candidates; set "
+                  "nat.nat_1_1_mapping to the public address instead, or media.shared_ports = false",
+                  core);
 
     for (size_t i = 0; i < N_LISTENERS; i++) {
         const listener_spec *ls = &listeners[i];

@@ -61,6 +61,8 @@ typedef struct sy_config {
     /* media (switchyard.jcfg "media" and "nat" sections) */
     int rtp_port_min, rtp_port_max; /* 0,0: any port */
     bool ice_lite;
+    bool shared_ports;              /* ICE-lite on one UDP socket per worker and address
+                                     * (default true); false: a libnice agent per PC */
     bool full_trickle;              /* send our candidates as "trickle" events, not in the SDP */
     bool ice_consent_freshness;     /* RFC 7675, default true */
     char *ice_ips;                  /* comma list of addresses to gather on; NULL: every

@@ -67,6 +67,10 @@ struct sy_worker {
     int start_result;
 
     int assigned; /* objects assigned by the caller (atomic) */
+
+    /* Run once when the worker begins to stop (sy_worker_at_stop). */
+    void (*at_stop)(void *arg);
+    void *at_stop_arg;
 };
 
 static sy_worker **workers;
@@ -248,6 +252,11 @@ static void close_any(uv_handle_t *h, void *arg)
 
 static void begin_shutdown(sy_worker *w)
 {
+    if (w->at_stop) {
+        void (*fn)(void *) = w->at_stop;
+        w->at_stop = NULL;
+        fn(w->at_stop_arg);
+    }
     sy_worker_glib_forget_fds(w);
     uv_close((uv_handle_t *)&w->async, NULL);
     uv_close((uv_handle_t *)&w->prepare, NULL);
@@ -505,6 +514,12 @@ int sy_worker_index(const sy_worker *worker)
 uv_loop_t *sy_worker_loop(sy_worker *worker)
 {
     return &worker->loop;
+}
+
+void sy_worker_at_stop(sy_worker *worker, void (*fn)(void *arg), void *arg)
+{
+    worker->at_stop = fn;
+    worker->at_stop_arg = arg;
 }
 
 GMainContext *sy_worker_glib_context(sy_worker *worker)

@@ -35,6 +35,10 @@ int sy_worker_post(sy_worker *worker, sy_worker_fn fn, void *arg);
  * thread default). */
 uv_loop_t *sy_worker_loop(sy_worker *worker);
 GMainContext *sy_worker_glib_context(sy_worker *worker);
+/* On the worker thread: fn(arg) runs on that thread when the worker begins to stop,
+ * before its remaining handles are closed (one hook per worker: the shared media
+ * sockets of ice_lite.c). */
+void sy_worker_at_stop(sy_worker *worker, void (*fn)(void *arg), void *arg);
 
 /* On the worker thread: stops watching every fd of the worker's GLib context now; the
  * next loop iteration watches again the fds GLib still lists. Call it right before

@@ -18,6 +18,7 @@
  * accepted per ICE session.
  */
 #include "media/ice.h"
+#include "media/ice_lite.h"
 #include "media/media_counters.h"
 
 #include <arpa/inet.h>
@@ -64,6 +65,7 @@ struct sy_ice {
     int send_fd;
     struct sockaddr_storage send_to;
     socklen_t send_to_len;
+    sy_lite *lite;      /* shared-port ICE-lite (ice_lite.c) instead of libnice */
 };
 
 /* User callbacks running on this thread (any sy_ice): sy_ice_free defers while > 0. */
@@ -151,18 +153,24 @@ static bool is_loopback(const NiceAddress *a)
     return false;
 }
 
+bool sy_ice_address_allowed(const struct sockaddr *sa, const sy_netrange *allowed, size_t n_allowed,
+                            const sy_netrange *denied, size_t n_denied, bool allow_loopback)
+{
+    if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) return false;
+    if (sy_netrange_match(denied, n_denied, sa)) return false;
+    if (n_allowed) return sy_netrange_match(allowed, n_allowed, sa);
+    if (sy_netrange_reserved(sa)) return false;
+    if (sy_netrange_loopback(sa)) return allow_loopback;
+    return true;
+}
+
 /* May we send connectivity checks to this remote address? (RFC 8826 4.2: signaling must
  * not make the server send to arbitrary hosts.) */
 static bool remote_address_allowed(const sy_ice *ice, const NiceAddress *a)
 {
     if (nice_address_get_port(a) == 0) return false;
-    const struct sockaddr *sa = &a->s.addr;
-    if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) return false;
-    if (sy_netrange_match(ice->denied, ice->n_denied, sa)) return false;
-    if (ice->n_allowed) return sy_netrange_match(ice->allowed, ice->n_allowed, sa);
-    if (sy_netrange_reserved(sa)) return false;
-    if (sy_netrange_loopback(sa)) return ice->allow_loopback;
-    return true;
+    return sy_ice_address_allowed(&a->s.addr, ice->allowed, ice->n_allowed, ice->denied,
+                                  ice->n_denied, ice->allow_loopback);
 }
 
 /* RFC 8839 ice-char is ALPHA / DIGIT / "+" / "/"; accept any visible ASCII but ':' (the
@@ -339,6 +347,12 @@ sy_ice *sy_ice_new(sy_worker *worker, const sy_ice_config *cfg, const sy_ice_cal
     ice->cb = *cb;
     ice->state = SY_ICE_NEW;
     ice->send_fd = -1;
+    if (cfg->shared_port) {
+        ice->lite = sy_lite_new(worker, cfg, cb);
+        if (ice->lite) return ice;
+        free(ice);
+        return NULL;
+    }
 
     if (cfg->nat_1_1_ip) {
         NiceAddress a;
@@ -424,6 +438,11 @@ fail:
 void sy_ice_free(sy_ice *ice)
 {
     if (!ice || ice->dead) return;
+    if (ice->lite) {
+        sy_lite_free(ice->lite);
+        free(ice);
+        return;
+    }
     ice->dead = true;
     ice->state = SY_ICE_CLOSED;
     /* Outside any GLib dispatch and any callback of ours, nothing of libnice is on the
@@ -452,11 +471,13 @@ void sy_ice_free(sy_ice *ice)
 
 const char *sy_ice_local_ufrag(const sy_ice *ice)
 {
+    if (ice->lite) return sy_lite_local_ufrag(ice->lite);
     return ice->ufrag;
 }
 
 const char *sy_ice_local_pwd(const sy_ice *ice)
 {
+    if (ice->lite) return sy_lite_local_pwd(ice->lite);
     return ice->pwd;
 }
 
@@ -479,6 +500,7 @@ static void enlarge_socket_buffers(sy_ice *ice)
 
 int sy_ice_gather(sy_ice *ice)
 {
+    if (ice->lite) return sy_lite_gather(ice->lite);
     if (ice->dead || ice->gathering) return -1;
     ice->gathering = true;
     if (!nice_agent_gather_candidates(ice->agent, ice->stream)) {
@@ -491,6 +513,7 @@ int sy_ice_gather(sy_ice *ice)
 
 int sy_ice_set_remote_credentials(sy_ice *ice, const char *ufrag, const char *pwd)
 {
+    if (ice->lite) return sy_lite_set_remote_credentials(ice->lite, ufrag, pwd);
     if (ice->dead) return -1;
     if (!credential_ok(ufrag, 4) || !credential_ok(pwd, 22)) {
         SY_WARN("ice %p: invalid remote ice-ufrag/ice-pwd", (void *)ice);
@@ -503,6 +526,7 @@ int sy_ice_set_remote_credentials(sy_ice *ice, const char *ufrag, const char *pw
 
 int sy_ice_restart(sy_ice *ice)
 {
+    if (ice->lite) return sy_lite_restart(ice->lite);
     if (ice->dead) return -1;
     if (!nice_agent_restart_stream(ice->agent, ice->stream)) return -1;
     refresh_local_credentials(ice);
@@ -528,7 +552,7 @@ int sy_ice_restart(sy_ice *ice)
 
 /* Splits "candidate:<foundation> <component> <transport> <priority> <address> <port>
  * typ <type> ..." enough to screen it before libnice parses it. */
-static int screen_candidate(const char *line, char *addr, size_t addr_len, long *component,
+int sy_ice_screen_candidate(const char *line, char *addr, size_t addr_len, long *component,
                             bool *udp)
 {
     const char *p = line + strlen("candidate:");
@@ -558,6 +582,7 @@ static int screen_candidate(const char *line, char *addr, size_t addr_len, long 
 
 int sy_ice_add_remote_candidate(sy_ice *ice, const char *candidate)
 {
+    if (ice->lite) return sy_lite_add_remote_candidate(ice->lite, candidate);
     if (ice->dead || !candidate) return -1;
     if (strncmp(candidate, "a=", 2) == 0) candidate += 2;
     size_t n = strnlen(candidate, MAX_CANDIDATE_LEN + 1);
@@ -570,7 +595,7 @@ int sy_ice_add_remote_candidate(sy_ice *ice, const char *candidate)
     char addr[NICE_ADDRESS_STRING_LEN + 64];
     long component;
     bool udp;
-    if (screen_candidate(candidate, addr, sizeof(addr), &component, &udp) != 0) return -1;
+    if (sy_ice_screen_candidate(candidate, addr, sizeof(addr), &component, &udp) != 0) return -1;
     size_t alen = strlen(addr);
     /* Ignored: mDNS names (never looked up), TCP (ICE-TCP is off), and an RTCP component
      * (rtcp-mux is mandatory). */
@@ -604,12 +629,14 @@ int sy_ice_add_remote_candidate(sy_ice *ice, const char *candidate)
 
 void sy_ice_remote_gathering_done(sy_ice *ice)
 {
+    if (ice->lite) return;
     if (ice->dead) return;
     nice_agent_peer_candidate_gathering_done(ice->agent, ice->stream);
 }
 
 int sy_ice_send(sy_ice *ice, const uint8_t *buf, size_t len)
 {
+    if (ice->lite) return sy_lite_send(ice->lite, buf, len);
     if (ice->dead || ice->state == SY_ICE_FAILED || len == 0 || len > 65535) return -1;
     if (ice->send_fd >= 0) {
         ssize_t n = sendto(ice->send_fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ice->send_to,
@@ -621,6 +648,7 @@ int sy_ice_send(sy_ice *ice, const uint8_t *buf, size_t len)
 
 sy_ice_state sy_ice_state_get(const sy_ice *ice)
 {
+    if (ice->lite) return sy_lite_state(ice->lite);
     return ice->state;
 }
 
@@ -636,6 +664,7 @@ static void format_address(const NiceAddress *a, char *out, size_t len)
 
 int sy_ice_selected_pair(const sy_ice *ice, char *buf, size_t len)
 {
+    if (ice->lite) return sy_lite_selected_pair(ice->lite, buf, len);
     NiceCandidate *local = NULL, *remote = NULL;
     if (ice->dead || len == 0 ||
         !nice_agent_get_selected_pair(ice->agent, ice->stream, COMPONENT_ID, &local, &remote))

@@ -35,6 +35,8 @@ typedef enum sy_ice_state {
 typedef struct sy_ice_config {
     bool controlling;        /* true when we sent the offer (full ICE) */
     bool lite;               /* ICE-lite: we never check, always controlled */
+    bool shared_port;        /* ICE-lite on the worker's shared sockets (ice_lite.h);
+                              * stun_server and consent_freshness are not used */
     const char *const *local_ips; /* addresses to gather on; NULL: all but loopback */
     size_t n_local_ips;
     uint16_t port_min, port_max; /* 0,0: any */

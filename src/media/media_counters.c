@@ -17,6 +17,12 @@ static const char *const names[SY_MC_COUNT] = {
     [SY_MC_CONSENT_LOST] = "consent-lost",
     [SY_MC_PCS_CREATED] = "peer-connections-created",
     [SY_MC_PCS_FREED] = "peer-connections-freed",
+    [SY_MC_STUN_MALFORMED] = "stun-malformed",
+    [SY_MC_STUN_UNKNOWN_UFRAG] = "stun-unknown-ufrag",
+    [SY_MC_STUN_UNAUTH] = "stun-unauthenticated",
+    [SY_MC_STUN_SOURCE_REFUSED] = "stun-source-refused",
+    [SY_MC_UNKNOWN_SOURCE] = "dropped-unknown-source",
+    [SY_MC_SEND_DROPPED] = "send-dropped",
 };
 
 void sy_media_counters_add(sy_media_counter which, uint64_t n)

@@ -29,6 +29,13 @@ typedef enum sy_media_counter {
     SY_MC_CONSENT_LOST,                       /* PCs ended by consent freshness */
     SY_MC_PCS_CREATED,
     SY_MC_PCS_FREED,
+    /* The shared media sockets (ice_lite.c), counted before any PC is known. */
+    SY_MC_STUN_MALFORMED,     /* STUN-looking datagrams that do not parse, or not requests */
+    SY_MC_STUN_UNKNOWN_UFRAG, /* Binding requests for no current local ufrag: never answered */
+    SY_MC_STUN_UNAUTH,        /* bad/missing MESSAGE-INTEGRITY or FINGERPRINT, wrong remote ufrag */
+    SY_MC_STUN_SOURCE_REFUSED,/* authenticated checks from an address the policy refuses */
+    SY_MC_UNKNOWN_SOURCE,     /* non-STUN datagrams from an address no check validated */
+    SY_MC_SEND_DROPPED,       /* datagrams the kernel refused to send */
     SY_MC_COUNT
 } sy_media_counter;
 

@@ -486,8 +486,9 @@ static int ensure_ice(sy_pc *pc, bool controlling)
     size_t n = gather_ips(ips, 8);
     for (size_t i = 0; i < n; i++) ipp[i] = ips[i];
     sy_ice_config ic = {
-        .controlling = controlling && !pc_config->ice_lite,
-        .lite = pc_config->ice_lite,
+        .controlling = controlling && !pc_config->ice_lite && !pc_config->shared_ports,
+        .lite = pc_config->ice_lite || pc_config->shared_ports,
+        .shared_port = pc_config->shared_ports,
         .local_ips = ipp,
         .n_local_ips = n,
         .port_min = (uint16_t)pc_config->rtp_port_min,
@@ -681,7 +682,7 @@ static void build_local_sdp(sy_pc *pc)
         .answer_setup = pc->dtls_client ? SY_SDP_SETUP_ACTIVE : SY_SDP_SETUP_PASSIVE,
         .ice_ufrag = sy_ice_local_ufrag(pc->ice),
         .ice_pwd = sy_ice_local_pwd(pc->ice),
-        .ice_lite = pc_config->ice_lite,
+        .ice_lite = pc_config->ice_lite || pc_config->shared_ports,
         .fingerprint = sy_dtls_local_fingerprint(),
         .candidates = pc_config->full_trickle ? NULL : (const char *const *)pc->local_candidates,
         .n_candidates = pc_config->full_trickle ? 0 : pc->n_local_candidates,

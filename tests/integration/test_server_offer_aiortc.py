@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Server-initiated offers (the subscriber-leg flow): the plugin offers, the client
-answers. Switchyard is ICE controlling (full ICE) or controlled (ICE-lite), and the
-DTLS role follows the client's answer. Also full trickle: the server's candidates
-arrive as "trickle" events instead of inside the SDP.
+answers. Switchyard is ICE-lite on its shared per-worker ports (the default), ICE
+controlling (full ICE with a libnice agent per PC: media.shared_ports = false) or
+controlled (libnice ICE-lite), and the DTLS role follows the client's answer. Also full
+trickle: the server's candidates arrive as "trickle" events instead of inside the SDP.
 
 The fixture plugin janus.plugin.sytest builds the offer ("offer" request) and echoes
 whatever media arrives, so aiortc checks that its frames come back."""
@@ -16,10 +17,13 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
-FULL = sy.Server("full_ice")
-LITE = sy.Server("ice_lite", files={"switchyard.jcfg": {"nat": {"ice_lite": True}}},
+SHARED = sy.Server("shared_ports", ws={"ws_port": 8192}, http={"port": 8092},
+                   http_admin={"admin_port": 7092})
+PER_PC = {"media": {"shared_ports": False}}
+FULL = sy.Server("full_ice", files={"switchyard.jcfg": PER_PC})
+LITE = sy.Server("ice_lite", files={"switchyard.jcfg": {"nat": {"ice_lite": True}, **PER_PC}},
                  ws={"ws_port": 8190}, http={"port": 8090}, http_admin={"admin_port": 7090})
-TRICKLE = sy.Server("full_trickle", files={"switchyard.jcfg": {"nat": {"full_trickle": True}}},
+TRICKLE = sy.Server("full_trickle", files={"switchyard.jcfg": {"nat": {"full_trickle": True}, **PER_PC}},
                     ws={"ws_port": 8191}, http={"port": 8091}, http_admin={"admin_port": 7091})
 
 
@@ -99,6 +103,11 @@ async def server_offer_call(srv, expect_lite=False, expect_trickle=False):
                 t.cancel()
         ev = await c.event("hangup", timeout=10, sender=h)
         assert ev["reason"].startswith("DTLS"), ev
+
+
+@sy.timeout(60)
+async def test_server_offer_shared_ports():
+    await server_offer_call(SHARED, expect_lite=True)
 
 
 @sy.timeout(60)

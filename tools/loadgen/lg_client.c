@@ -97,6 +97,7 @@ static void send_message(lg_client *c, json_t *body, json_t *jsep)
 typedef struct remote_sdp {
     char ufrag[257], pwd[257], setup[16];
     char fingerprint[256];
+    bool ice_lite; /* a=ice-lite: the server only answers checks, we must control */
     char *cands[LG_MAX_CANDS];
     int n_cands;
     struct {
@@ -135,6 +136,8 @@ static int parse_sdp(const char *sdp, remote_sdp *r)
             snprintf(r->m[cur].media, sizeof r->m[cur].media, "%s", media);
             r->m[cur].port = port;
             r->m[cur].pt = pt;
+        } else if (len >= 10 && !strncmp(p, "a=ice-lite", 10)) {
+            r->ice_lite = true;
         } else if (IS("a=ice-ufrag:") && !r->ufrag[0]) {
             copy_val(r->ufrag, sizeof r->ufrag, VAL("a=ice-ufrag:"));
         } else if (IS("a=ice-pwd:") && !r->pwd[0]) {
@@ -690,7 +693,8 @@ static void answer_offer(lg_client *c, const char *sdp)
         fail(c, "cannot read the server's offer");
         return;
     }
-    if (make_ice(c, false) != 0) {
+    /* We answer, so we would be controlled; a lite server never controls. */
+    if (make_ice(c, r.ice_lite) != 0) {
         free_remote(&r);
         return;
     }
