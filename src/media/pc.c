@@ -410,6 +410,9 @@ static void ice_state(void *user, sy_ice_state st)
     }
     if (st == SY_ICE_CONNECTED) {
         sy_ice_selected_pair(pc->ice, pc->selected_pair, sizeof(pc->selected_pair));
+        /* An ICE-lite server connects on the peer's first check, which may overtake
+         * the answer with the fingerprints: DTLS waits for it (worker_set_remote). */
+        if (!pc->have_remote) return;
         bool fresh = !pc->dtls;
         if (ensure_dtls(pc) && fresh && pc->dtls_client) sy_dtls_start(pc->dtls);
     }
@@ -655,6 +658,10 @@ static void worker_set_remote(sy_worker *w, void *arg)
     free(pc->early_dtls);
     pc->early_dtls = NULL;
     pc->early_dtls_len = 0;
+    /* ICE connected before the description arrived (see ice_state). */
+    if (!pc->dtls && !pc->closed && pc->ice_state == SY_ICE_CONNECTED && ensure_dtls(pc) &&
+        pc->dtls_client)
+        sy_dtls_start(pc->dtls);
     /* A renegotiation that adds data channels to a connection already up. */
     if (pc->webrtc_up && !pc->closed) sctp_start(pc);
 done:

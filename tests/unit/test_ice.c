@@ -12,7 +12,13 @@
  *     no callback afterwards; freeing from a task (immediate);
  *   - consent freshness (RFC 7675), full and lite: when the peer disappears, the
  *     survivor reaches FAILED (5-10 s later with libnice 0.1.21, 30 s at most) and
- *     refuses to send.
+ *     refuses to send;
+ *   - shared-port ICE-lite (ice_lite.c): two agents on one worker advertise the same
+ *     port, each connects with a libnice full agent and gets only its own datagrams;
+ *     raw STUN from a test socket: unknown ufrag, bad MESSAGE-INTEGRITY, missing
+ *     FINGERPRINT, wrong remote ufrag get no answer at all; a good check gets a success
+ *     carrying our address and the right integrity; ICE-CONTROLLED gets 487; an ICE
+ *     restart keeps media on the old pair until new checks come.
  * The test re-executes itself in a fresh network namespace with only loopback (unshare
  * -n), and the agents gather on 127.0.0.1 only with no STUN server but 127.0.0.1, so
  * nothing leaves the machine either way.
@@ -35,6 +41,7 @@
 #include "check.h"
 #include "core/workers.h"
 #include "media/ice.h"
+#include "protocol/stun.h"
 
 #define N_PACKETS 100
 #define PACKET_LEN 1000
@@ -750,6 +757,152 @@ static void inject_unvalidated(peer *target)
     close(fd);
 }
 
+/* ---- shared-port ICE-lite ---- */
+
+static int raw_socket(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in me = {.sin_family = AF_INET};
+    me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&me, sizeof(me)) == 0);
+    struct timeval tv = {0, 300000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
+}
+
+/* Sends one datagram to 127.0.0.1:port and returns the reply's length (0: none). */
+static ssize_t exchange_raw(int fd, int port, const uint8_t *msg, size_t len, uint8_t *reply,
+                            size_t cap)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(sendto(fd, msg, len, 0, (struct sockaddr *)&to, sizeof(to)) == (ssize_t)len);
+    ssize_t n = recv(fd, reply, cap, 0);
+    return n < 0 ? 0 : n;
+}
+
+static void stun_probes(peer *lite)
+{
+    int port = candidate_port(lite);
+    int fd = raw_socket();
+    char user[600], pwd[300];
+    pthread_mutex_lock(&mu);
+    snprintf(user, sizeof(user), "%s:zzzz", lite->ufrag);
+    snprintf(pwd, sizeof(pwd), "%s", lite->pwd);
+    pthread_mutex_unlock(&mu);
+    uint8_t txid[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    uint8_t req[512], reply[512];
+
+    /* Silence: unknown ufrag, wrong key, no FINGERPRINT (cut it off), wrong remote half. */
+    size_t n = sy_stun_build_request(req, sizeof(req), txid, "nobody00:zzzz", 1, true, 7, true,
+                                     pwd, strlen(pwd));
+    CHECK(n > 0 && exchange_raw(fd, port, req, n, reply, sizeof(reply)) == 0);
+    n = sy_stun_build_request(req, sizeof(req), txid, user, 1, true, 7, true, "wrongpasswordwrongpass",
+                              22);
+    CHECK(n > 0 && exchange_raw(fd, port, req, n, reply, sizeof(reply)) == 0);
+    n = sy_stun_build_request(req, sizeof(req), txid, user, 1, true, 7, true, pwd, strlen(pwd));
+    uint8_t cut[512];
+    memcpy(cut, req, n - 8);
+    cut[2] = (uint8_t)((n - 8 - 20) >> 8);
+    cut[3] = (uint8_t)(n - 8 - 20);
+    CHECK(exchange_raw(fd, port, cut, n - 8, reply, sizeof(reply)) == 0);
+    char wrong_remote[600];
+    pthread_mutex_lock(&mu);
+    snprintf(wrong_remote, sizeof(wrong_remote), "%s:not-the-peer", lite->ufrag);
+    pthread_mutex_unlock(&mu);
+    n = sy_stun_build_request(req, sizeof(req), txid, wrong_remote, 1, true, 7, false, pwd,
+                              strlen(pwd));
+    CHECK(n > 0 && exchange_raw(fd, port, req, n, reply, sizeof(reply)) == 0);
+    uint8_t junk[64] = {0x00, 0x01, 0x00, 0x2c, 0x21, 0x12, 0xa4, 0x42};
+    CHECK(exchange_raw(fd, port, junk, sizeof(junk), reply, sizeof(reply)) == 0);
+    close(fd);
+}
+
+/* A check with the peer's real credentials from a raw socket: success (or 487). */
+static void stun_answers(peer *lite, peer *remote)
+{
+    int port = candidate_port(lite);
+    int fd = raw_socket();
+    char user[600], pwd[300];
+    pthread_mutex_lock(&mu);
+    snprintf(user, sizeof(user), "%s:%s", lite->ufrag, remote->ufrag);
+    snprintf(pwd, sizeof(pwd), "%s", lite->pwd);
+    pthread_mutex_unlock(&mu);
+    uint8_t txid[12] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2};
+    uint8_t req[512], reply[512];
+    size_t n = sy_stun_build_request(req, sizeof(req), txid, user, 1, true, 7, false, pwd, strlen(pwd));
+    ssize_t r = exchange_raw(fd, port, req, n, reply, sizeof(reply));
+    sy_stun_msg m;
+    CHECK(r > 0 && sy_stun_parse(reply, (size_t)r, &m) == 0);
+    if (r > 0) {
+        CHECK_EQ_INT(m.type, SY_STUN_BINDING_SUCCESS);
+        CHECK(memcmp(m.txid, txid, 12) == 0);
+        CHECK(m.fingerprint && sy_stun_integrity_ok(reply, (size_t)r, &m, pwd, strlen(pwd)));
+        struct sockaddr_in me;
+        socklen_t sl = sizeof(me);
+        getsockname(fd, (struct sockaddr *)&me, &sl);
+        CHECK(m.has_mapped && ((struct sockaddr_in *)&m.mapped)->sin_port == me.sin_port &&
+              ((struct sockaddr_in *)&m.mapped)->sin_addr.s_addr == me.sin_addr.s_addr);
+    }
+    n = sy_stun_build_request(req, sizeof(req), txid, user, 1, false, 7, false, pwd, strlen(pwd));
+    r = exchange_raw(fd, port, req, n, reply, sizeof(reply));
+    CHECK(r > 0 && sy_stun_parse(reply, (size_t)r, &m) == 0);
+    if (r > 0) {
+        CHECK_EQ_INT(m.type, SY_STUN_BINDING_ERROR);
+        CHECK_EQ_INT(m.error_code, 487);
+    }
+    close(fd);
+}
+
+static void test_shared_lite(void)
+{
+    static peer h1, h2, x1, x2;
+    peer_init(&h1, "H1(shared)", 1, false, true, false);
+    peer_init(&h2, "H2(shared)", 1, false, true, false);
+    h1.cfg.shared_port = h2.cfg.shared_port = true;
+    peer_init(&x1, "X1", 0, true, false, false);
+    peer_init(&x2, "X2", 0, true, false, false);
+    if (!connect_pair(&x1, &h1, false) || !connect_pair(&x2, &h2, false)) return;
+    CHECK_EQ_INT(candidate_port(&h1), candidate_port(&h2));
+    exchange_data(&x1, &h1);
+    exchange_data(&x2, &h2);
+    char pair[128];
+    on_worker(&h1, do_selected_pair, pair);
+    char want[64];
+    snprintf(want, sizeof(want), "127.0.0.1:%d <-> 127.0.0.1:", candidate_port(&h1));
+    CHECK_CONTAINS(pair, want);
+    printf("  H1 selected pair %s\n", pair);
+    inject_unvalidated(&h1);
+    stun_probes(&h1);
+    stun_answers(&h1, &x1);
+
+    /* Restart H2 (new credentials): media keeps flowing on the old pair, then X2's checks
+     * with the new credentials reconnect. */
+    char old[300];
+    snprintf(old, sizeof(old), "%s", h2.ufrag);
+    on_worker(&h2, do_restart, NULL);
+    CHECK(strcmp(old, h2.ufrag) != 0);
+    exchange_data(&x2, &h2);
+    pthread_mutex_lock(&mu);
+    reconnect_mark mark = {&x2, x2.n_states};
+    pthread_mutex_unlock(&mu);
+    on_worker(&x2, do_restart, NULL);
+    on_worker(&x2, do_set_creds, &h2);
+    on_worker(&h2, do_set_creds, &x2);
+    on_worker(&x2, do_add_cands, &h2);
+    on_worker(&x2, do_remote_done, NULL);
+    CHECK(wait_until(reconnected, &mark, CONNECT_TIMEOUT));
+    exchange_data(&x2, &h2);
+
+    peer *all[] = {&h1, &h2, &x1, &x2};
+    for (size_t i = 0; i < 4; i++)
+        if (all[i]->ice && !all[i]->freed) on_worker(all[i], do_free, NULL);
+    for (size_t i = 0; i < 4; i++) {
+        CHECK_EQ_INT(all[i]->late, 0);
+        peer_clear(all[i]);
+    }
+}
+
 static int main_in_netns(void)
 {
     pthread_condattr_t attr;
@@ -763,6 +916,7 @@ static int main_in_netns(void)
 
     test_screening();
     test_credentials_and_config();
+    test_shared_lite();
 
     /* Full ICE, consent freshness on both sides. */
     static peer a, b;
