@@ -452,6 +452,11 @@ static sy_mux *mux_get(sy_worker *worker, const sy_ice_config *cfg)
     return mux;
 }
 
+int sy_lite_worker_open(sy_worker *worker, const sy_ice_config *cfg)
+{
+    return mux_get(worker, cfg) ? 0 : -1;
+}
+
 /* ---- agents ---- */
 
 static void set_state(sy_lite *l, sy_ice_state st)

@@ -24,6 +24,9 @@
 
 typedef struct sy_lite sy_lite;
 
+/* On the worker: opens its shared sockets now (otherwise its first agent does). 0 or -1. */
+int sy_lite_worker_open(sy_worker *worker, const sy_ice_config *cfg);
+
 sy_lite *sy_lite_new(sy_worker *worker, const sy_ice_config *cfg, const sy_ice_callbacks *cb);
 /* Immediate: no callback fires after it returns (safe inside a callback). */
 void sy_lite_free(sy_lite *l);

@@ -28,6 +28,7 @@
 #include "core/workers.h"
 #include "media/dtls.h"
 #include "media/ice.h"
+#include "media/ice_lite.h"
 #include "media/sctp.h"
 #include "media/srtp.h"
 #include "protocol/demux.h"
@@ -481,14 +482,12 @@ static size_t gather_ips(char ips[][64], size_t max)
     return n;
 }
 
-static int ensure_ice(sy_pc *pc, bool controlling)
+/* The ICE settings from the configuration; ips/ipp are the caller's storage. */
+static void ice_config_for(sy_ice_config *ic, bool controlling, char ips[][64], const char **ipp)
 {
-    if (pc->ice) return 0;
-    char ips[8][64];
-    const char *ipp[8];
     size_t n = gather_ips(ips, 8);
     for (size_t i = 0; i < n; i++) ipp[i] = ips[i];
-    sy_ice_config ic = {
+    *ic = (sy_ice_config){
         .controlling = controlling && !pc_config->ice_lite && !pc_config->shared_ports,
         .lite = pc_config->ice_lite || pc_config->shared_ports,
         .shared_port = pc_config->shared_ports,
@@ -504,6 +503,15 @@ static int ensure_ice(sy_pc *pc, bool controlling)
         .n_denied = n_denied_ranges,
         .consent_freshness = false, /* see PC_CONSENT_TIMEOUT_US */
     };
+}
+
+static int ensure_ice(sy_pc *pc, bool controlling)
+{
+    if (pc->ice) return 0;
+    char ips[8][64];
+    const char *ipp[8];
+    sy_ice_config ic;
+    ice_config_for(&ic, controlling, ips, ipp);
     sy_ice_callbacks cb = {pc, ice_candidate, ice_gathered, ice_state, ice_recv};
     pc->controlling = ic.controlling;
     pc->ice = sy_ice_new(pc->worker, &ic, &cb);
@@ -1040,6 +1048,15 @@ int sy_pc_relay_data(sy_plugin_handle *h, const char *label, const char *protoco
 
 /* ---- global ---- */
 
+static void open_shared_ports(sy_worker *w, void *arg)
+{
+    char ips[8][64];
+    const char *ipp[8];
+    sy_ice_config ic;
+    ice_config_for(&ic, false, ips, ipp);
+    if (sy_lite_worker_open(w, &ic) != 0) __atomic_add_fetch((int *)arg, 1, __ATOMIC_RELAXED);
+}
+
 int sy_pc_global_init(const sy_config *cfg, const sy_pc_events *ev)
 {
     pc_config = cfg;
@@ -1069,6 +1086,18 @@ int sy_pc_global_init(const sy_config *cfg, const sy_pc_events *ev)
     }
     if (sy_dtls_global_init(cfg->cert_pem, cfg->cert_key, cfg->cert_pwd) < 0) return -1;
     if (sy_srtp_global_init() < 0) return -1;
+    /* Shared ports are opened now, on each worker: their ports are known (and logged) at
+     * start, and a range that is too small is a start-up error, not a failed call. */
+    if (cfg->shared_ports) {
+        int failed = 0;
+        for (int i = 0; i < sy_workers_count(); i++)
+            if (sy_worker_post(sy_worker_get(i), open_shared_ports, &failed) != 0) failed++;
+        sy_workers_flush();
+        if (__atomic_load_n(&failed, __ATOMIC_RELAXED)) {
+            SY_ERROR("media: cannot open the shared UDP ports (media.rtp_port_min/max, nat.ice_ips)");
+            return -1;
+        }
+    }
     return 0;
 }
 
