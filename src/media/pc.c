@@ -630,9 +630,6 @@ static void worker_set_remote(sy_worker *w, void *arg)
             pc->sctp_port = mi->sctp_port;
             pc->sctp_max_message = mi->max_message_size ? mi->max_message_size : SY_SCTP_DEFAULT_MAX_MESSAGE;
         }
-        if (m->video)
-            for (int k = 0; k < PC_MAX_SSRCS; k++)
-                if (!m->rx[k].nack) m->rx[k].nack = sy_nack_gen_new(NULL);
         /* Signaled SSRCs: simulcast layers in order, else the primary. */
         if (mi->n_sim > 0) {
             for (size_t k = 0; k < mi->n_sim && k < PC_MAX_SSRCS; k++) {

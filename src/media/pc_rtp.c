@@ -206,6 +206,9 @@ void pc_on_rtp(sy_pc *pc, uint8_t *buf, size_t len)
     bool keyframe = codec != SY_VIDEO_NONE &&
                     sy_rtp_payload_is_keyframe(codec, buf + hdr.payload_offset, hdr.payload_len);
     if (!is_rtx) m->lost_in_window += rx_count(rx, hdr.seq);
+    /* The NACK generator (16 KB) of a video stream is made when its first packet comes:
+     * subscribers' m-lines never receive any. */
+    if (!rx->nack && m->video) rx->nack = sy_nack_gen_new(NULL);
     if (rx->nack) {
         unsigned f = sy_nack_gen_on_packet(rx->nack, hdr.seq, keyframe, now / 1000);
         if (f & SY_NACK_GEN_MISSING) pc_send_nacks(pc, m, layer, now);

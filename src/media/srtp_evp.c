@@ -69,7 +69,11 @@ typedef struct direction {
     uint16_t slot[SRTP_SLOTS];               /* stream index + 1, 0 = empty */
     uint16_t free_list[SRTP_MAX_SSRCS];
     unsigned n_free;
-    stream streams[SRTP_MAX_SSRCS];
+    /* Grown on demand (4, 8, .. SRTP_MAX_SSRCS): most sessions carry 2-6 SSRCs a
+     * direction, and a full table was 21 KB per direction per PC. A stream pointer is
+     * never kept across an insert (which may move the array). */
+    unsigned cap;
+    stream *streams;
 } direction;
 
 struct sy_srtp {
@@ -174,6 +178,9 @@ static void hmac_sha1(const hmac_key *k, const uint8_t *a, size_t alen, const ui
 
 static void direction_free(direction *d)
 {
+    free(d->streams);
+    d->streams = NULL;
+    d->cap = d->n_free = 0;
     EVP_CIPHER_CTX_free(d->rtp_c);
     EVP_CIPHER_CTX_free(d->rtcp_c);
     d->rtp_c = d->rtcp_c = NULL;
@@ -228,10 +235,7 @@ static int direction_init(direction *d, const sy_srtp *s, const uint8_t *const k
     }
     memcpy(d->rtp_salt, k[2], salt_len);
     memcpy(d->rtcp_salt, k[5], salt_len);
-    for (unsigned i = 0; i < SRTP_MAX_SSRCS; i++)
-        d->free_list[i] = (uint16_t)(SRTP_MAX_SSRCS - 1 - i);
-    d->n_free = SRTP_MAX_SSRCS;
-    return 0;
+    return 0; /* no streams yet: insert grows the table */
 }
 
 static int set_profile(sy_srtp *s, sy_srtp_profile p)
@@ -349,10 +353,32 @@ static stream *find(direction *d, uint32_t ssrc)
     return NULL;
 }
 
+/* No room for another SSRC (SRTP_MAX_SSRCS streams). */
+static bool full(const direction *d)
+{
+    return d->n_free == 0 && d->cap >= SRTP_MAX_SSRCS;
+}
+
+static int grow(direction *d)
+{
+    unsigned cap = d->cap ? d->cap * 2 : 4;
+    if (cap > SRTP_MAX_SSRCS) cap = SRTP_MAX_SSRCS;
+    if (cap <= d->cap) return -1;
+    stream *p = realloc(d->streams, cap * sizeof(*p));
+    if (!p) return -1;
+    memset(p + d->cap, 0, (cap - d->cap) * sizeof(*p));
+    /* Lowest index on top of the free list. */
+    for (unsigned i = cap; i-- > d->cap;)
+        d->free_list[d->n_free++] = (uint16_t)i;
+    d->streams = p;
+    d->cap = cap;
+    return 0;
+}
+
 /* A fresh stream for ssrc (which must be absent), or NULL if the table is full. */
 static stream *insert(direction *d, uint32_t ssrc)
 {
-    if (d->n_free == 0) return NULL;
+    if (d->n_free == 0 && grow(d) != 0) return NULL;
     uint16_t idx = d->free_list[--d->n_free];
     unsigned i = home_slot(ssrc);
     while (d->slot[i])
@@ -618,7 +644,7 @@ int sy_srtp_unprotect_rtp(sy_srtp *s, uint8_t *buf, size_t *len)
     stream fresh, *st = find(d, ssrc);
     if (!st) {
         /* A new SSRC gets a stream only once a packet of it authenticates. */
-        if (d->n_free == 0) return SY_SRTP_E_OTHER;
+        if (full(d)) return SY_SRTP_E_OTHER;
         memset(&fresh, 0, sizeof(fresh));
         fresh.ssrc = ssrc;
     }
@@ -642,7 +668,7 @@ int sy_srtp_unprotect_rtp(sy_srtp *s, uint8_t *buf, size_t *len)
         if (ctr_xor(d->rtp_c, iv, buf + h, body - h) != 0) return SY_SRTP_E_OTHER;
     }
     if (!st) {
-        st = insert(d, ssrc); /* cannot fail: a free slot was checked above */
+        st = insert(d, ssrc); /* fails only if growing the table fails */
         if (!st) return SY_SRTP_E_OTHER;
     }
     rtp_commit(st, delta, idx);
@@ -698,7 +724,7 @@ int sy_srtp_unprotect_rtcp(sy_srtp *s, uint8_t *buf, size_t *len)
     uint32_t ssrc = rd32(buf + 4);
     stream fresh, *st = find(d, ssrc);
     if (!st) {
-        if (d->n_free == 0) return SY_SRTP_E_OTHER;
+        if (full(d)) return SY_SRTP_E_OTHER;
         memset(&fresh, 0, sizeof(fresh));
         fresh.ssrc = ssrc;
     }

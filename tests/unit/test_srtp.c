@@ -283,8 +283,15 @@ static void test_many_ssrcs(void)
         printf("%d inbound SSRCs: +%zu KiB (%zu bytes each, both sides), %zu KiB left after "
                "removal\n",
                (int)n, grown / 1024, grown / n, left > (size_t)m2.uordblks ? 0 : left / 1024);
+#ifdef SY_SRTP_EVP
+        /* srtp_evp.c grows its table to at most 128 streams per direction and keeps it
+         * (removal frees the slot, not the memory): bounded, a few hundred bytes each. */
+        CHECK(grown / n < 1024);
+        CHECK(m2.uordblks <= m1.uordblks);
+#else
         /* Removing the inbound streams frees about half (the outbound ones stay). */
         CHECK(m2.uordblks < m1.uordblks - grown / 3);
+#endif
     }
     printf("%u SSRCs per direction accepted\n", n);
     sy_srtp_free(a);
