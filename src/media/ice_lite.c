@@ -293,6 +293,10 @@ static void on_readable(uv_poll_t *poll, int status, int events)
             }
             /* The callback may free the agent: nothing of it is used afterwards. */
             if (l->cb.recv) l->cb.recv(l->cb.user, buf, len);
+            /* What this datagram fanned out leaves now, in sendmmsg batches, rather
+             * than after the whole receive batch (which would add its processing time
+             * to every copy's latency). */
+            flush_all(mux);
         }
         if (n < RECV_BATCH) return;
     }
