@@ -81,9 +81,25 @@ static inline void cfg_put_bool(config_setting_t *g, const char *name, bool v)
  * for fill(group, room) to populate; then writes a temporary file and renames it over
  * the original. libconfig drops the file's comments when it rewrites it (as Janus's
  * jcfg does). False when reading or writing failed. */
+static inline bool cfg_room_persist_name(const char *path, const char *id,
+                                         void (*fill)(config_setting_t *group, const void *room),
+                                         const void *room);
+
 static inline bool cfg_room_persist(const char *path, unsigned long long id,
                                     void (*fill)(config_setting_t *group, const void *room),
                                     const void *room)
+{
+    char text[24];
+    snprintf(text, sizeof(text), "%llu", id);
+    return cfg_room_persist_name(path, text, fill, room);
+}
+
+/* The same for a room whose ID is text (string_ids): libconfig refuses group names with
+ * other characters than letters, digits, '-', '_' and '*', so such rooms can't be
+ * written (false). */
+static inline bool cfg_room_persist_name(const char *path, const char *id,
+                                         void (*fill)(config_setting_t *group, const void *room),
+                                         const void *room)
 {
     config_t cfg;
     config_init(&cfg);
@@ -95,8 +111,11 @@ static inline bool cfg_room_persist(const char *path, unsigned long long id,
             return false;
         }
     }
-    char name[40];
-    snprintf(name, sizeof(name), "room-%llu", id);
+    char name[300];
+    if (snprintf(name, sizeof(name), "room-%s", id) >= (int)sizeof(name)) {
+        config_destroy(&cfg);
+        return false;
+    }
     config_setting_t *root = config_root_setting(&cfg);
     if (config_setting_get_member(root, name)) config_setting_remove(root, name);
     bool ok = true;

@@ -20,12 +20,16 @@
  *
  * "permanent": true writes rooms back to switchyard.plugin.textroom.jcfg (rewritten by
  * libconfig: its comments are lost, as with Janus). Not supported (answered with 415):
- * "post" (HTTP backend) in create; string room IDs are not supported either.
+ * "post" (HTTP backend) in create.
+ *
+ * string_ids = true (general): room IDs are JSON strings (plugins/common/strid.h keeps
+ * the uint64_t IDs inside and converts where they cross the wire).
  */
 #include <inttypes.h>
 #include <libconfig.h>
 
 #include "../common/jcfg.h"
+#include "../common/strid.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +104,11 @@ typedef struct tr_dc_message {
 static tr_room *rooms;
 static int nrooms;
 static char *admin_key;
+static sy_strids ids; /* string_ids: on with its table */
+
+static json_t *id_json(uint64_t id) { return sy_strid_json(&ids, id); }
+
+static const char *id_text(uint64_t id, char *buf, size_t len) { return sy_strid_text(&ids, id, buf, len); }
 
 typedef struct tr_err {
     int code;
@@ -124,7 +133,8 @@ static void set_str(char **dst, const char *s)
 
 /* ---- field validation ----
  * spec: "name:t[!],..." with t = u (positive integer), s (string), b (boolean),
- * a (array of strings); ! marks a required field. */
+ * a (array of strings), r (a room ID: a positive integer, or a string with string_ids);
+ * ! marks a required field. */
 static bool check_fields(json_t *body, const char *spec, tr_err *e)
 {
     char buf[512];
@@ -150,6 +160,11 @@ static bool check_fields(json_t *body, const char *spec, tr_err *e)
         case 'u':
             ok = json_is_integer(v) && json_integer_value(v) > 0;
             what = "a positive integer";
+            break;
+        case 'r':
+            what = sy_strid_type_error(&ids, v);
+            ok = !what && (ids.on || json_integer_value(v) > 0);
+            if (!what) what = "a positive integer";
             break;
         case 'b':
             ok = json_is_boolean(v);
@@ -220,6 +235,7 @@ static void room_free(tr_room *r)
         r->parts = p->next;
         participant_free(p);
     }
+    sy_strid_unref(&ids, r->id);
     free(r->description);
     free(r->secret);
     free(r->pin);
@@ -309,7 +325,7 @@ static json_t *now_date(void)
 static void leave_room(tr_room *r, tr_participant *p)
 {
     participant_unlink(r, p);
-    json_t *ev = json_pack("{s:s,s:I,s:s}", "textroom", "leave", "room", (json_int_t)r->id,
+    json_t *ev = json_pack("{s:s,s:o,s:s}", "textroom", "leave", "room", id_json(r->id),
                            "username", p->username);
     room_broadcast(r, ev, NULL);
     json_decref(ev);
@@ -328,10 +344,11 @@ static void leave_all_rooms(tr_session *s)
 
 static tr_room *get_room(json_t *body, tr_err *e)
 {
-    if (!check_fields(body, "room:u!", e)) return NULL;
-    uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "room"));
-    tr_room *r = room_find(id);
-    if (!r) fail(e, TR_ERROR_NO_SUCH_ROOM, "No such room (%" PRIu64 ")", id);
+    if (!check_fields(body, "room:r!", e)) return NULL;
+    json_t *v = json_object_get(body, "room");
+    tr_room *r = room_find(sy_strid_lookup(&ids, v));
+    char buf[24];
+    if (!r) fail(e, TR_ERROR_NO_SUCH_ROOM, "No such room (%s)", sy_strid_json_text(v, buf, sizeof(buf)));
     return r;
 }
 
@@ -375,7 +392,8 @@ static void room_fill(config_setting_t *g, const void *room)
 /* Writes the room (r) or its removal (r NULL, id) back to the plugin's config file. */
 static bool rooms_persist(const tr_room *r, uint64_t id)
 {
-    return cfg_room_persist(config_path, id, r ? room_fill : NULL, r);
+    char buf[24];
+    return cfg_room_persist_name(config_path, id_text(id, buf, sizeof(buf)), r ? room_fill : NULL, r);
 }
 
 static bool want_permanent(json_t *body) { return json_is_true(json_object_get(body, "permanent")); }
@@ -402,7 +420,7 @@ static json_t *req_list(json_t *body, tr_err *e)
     json_t *list = json_array();
     for (tr_room *r = rooms; r; r = r->next) {
         if (r->is_private && !admin) continue;
-        json_t *o = json_pack("{s:I,s:s,s:b,s:i}", "room", (json_int_t)r->id, "description",
+        json_t *o = json_pack("{s:o,s:s,s:b,s:i}", "room", id_json(r->id), "description",
                               r->description ? r->description : "", "pin_required", r->pin != NULL,
                               "num_participants", r->nparts);
         if (r->history_max > 0) json_object_set_new(o, "history", json_integer(r->history_max));
@@ -418,17 +436,17 @@ static json_t *req_listparticipants(json_t *body, tr_err *e)
     tr_room *r = get_room(body, e);
     if (!r) return NULL;
     json_t *res = success("success");
-    json_object_set_new(res, "room", json_integer((json_int_t)r->id));
+    json_object_set_new(res, "room", id_json(r->id));
     json_object_set_new(res, "participants", participants_json(r, NULL));
     return res;
 }
 
 static json_t *req_exists(json_t *body, tr_err *e)
 {
-    if (!check_fields(body, "room:u!", e)) return NULL;
-    json_int_t id = json_integer_value(json_object_get(body, "room"));
-    return json_pack("{s:s,s:I,s:b}", "textroom", "success", "room", id, "exists",
-                     room_find((uint64_t)id) != NULL);
+    if (!check_fields(body, "room:r!", e)) return NULL;
+    json_t *v = json_object_get(body, "room");
+    return json_pack("{s:s,s:O,s:b}", "textroom", "success", "room", v, "exists",
+                     room_find(sy_strid_lookup(&ids, v)) != NULL);
 }
 
 static bool set_allowed(tr_room *r, json_t *list, bool add, tr_err *e)
@@ -459,7 +477,7 @@ static bool set_allowed(tr_room *r, json_t *list, bool add, tr_err *e)
 
 static json_t *req_create(json_t *body, bool dc, tr_err *e)
 {
-    if (!check_fields(body, "room:u,admin_key:s,description:s,secret:s,pin:s,is_private:b,"
+    if (!check_fields(body, "room:r,admin_key:s,description:s,secret:s,pin:s,is_private:b,"
                             "history:u,post:s,permanent:b,allowed:a", e))
         return NULL;
     if (admin_key && !check_secret(admin_key, body, "admin_key", e)) return NULL;
@@ -473,14 +491,31 @@ static json_t *req_create(json_t *body, bool dc, tr_err *e)
     json_t *allowed = json_object_get(body, "allowed");
     if (allowed && json_array_size(allowed) > TR_MAX_ALLOWED)
         return fail(e, TR_ERROR_INVALID_ELEMENT, "Too many allowed tokens (max %d)", TR_MAX_ALLOWED);
-    uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "room"));
-    if (id && room_find(id)) return fail(e, TR_ERROR_ROOM_EXISTS, "Room %" PRIu64 " already exists", id);
-    while (!id || room_find(id)) id = core->random_id();
+    json_t *rv = json_object_get(body, "room");
+    char buf[24];
+    uint64_t id = rv ? sy_strid_lookup(&ids, rv) : 0;
+    if (id && room_find(id))
+        return fail(e, TR_ERROR_ROOM_EXISTS, "Room %s already exists", sy_strid_json_text(rv, buf, sizeof(buf)));
+    if (!ids.on) {
+        while (!id || room_find(id)) id = core->random_id();
+    } else {
+        char uuid[37];
+        const char *sid = json_string_value(rv);
+        while (!sid) { /* as Janus: a random UUID */
+            sy_strid_uuid(uuid, core->random_id);
+            uint64_t n = sy_strid_find(&ids, uuid);
+            if (!n || !room_find(n)) sid = uuid;
+        }
+        if (!(id = sy_strid_ref(&ids, sid))) return fail(e, TR_ERROR_UNKNOWN_ERROR, "Out of memory");
+    }
     tr_room *r = room_new(id);
-    if (!r) return fail(e, TR_ERROR_UNKNOWN_ERROR, "Out of memory");
+    if (!r) {
+        sy_strid_unref(&ids, id);
+        return fail(e, TR_ERROR_UNKNOWN_ERROR, "Out of memory");
+    }
     const char *desc = str_field(body, "description");
-    char dflt[48];
-    snprintf(dflt, sizeof(dflt), "Room %" PRIu64, id);
+    char dflt[300];
+    snprintf(dflt, sizeof(dflt), "Room %s", id_text(id, buf, sizeof(buf)));
     set_str(&r->description, desc && *desc ? desc : dflt);
     set_str(&r->secret, str_field(body, "secret"));
     set_str(&r->pin, str_field(body, "pin"));
@@ -496,13 +531,13 @@ static json_t *req_create(json_t *body, bool dc, tr_err *e)
         return fail(e, TR_ERROR_UNKNOWN_ERROR, "Could not write the room to %s", config_path);
     }
     room_link(r);
-    return json_pack("{s:s,s:I,s:b}", "textroom", dc ? "success" : "created", "room", (json_int_t)id,
+    return json_pack("{s:s,s:o,s:b}", "textroom", dc ? "success" : "created", "room", id_json(id),
                      "permanent", permanent);
 }
 
 static json_t *req_edit(json_t *body, bool dc, tr_err *e)
 {
-    if (!check_fields(body, "room:u!,secret:s,new_description:s,new_secret:s,new_pin:s,"
+    if (!check_fields(body, "room:r!,secret:s,new_description:s,new_secret:s,new_pin:s,"
                             "new_is_private:b,new_history:u,permanent:b", e))
         return NULL;
     tr_room *r = get_room(body, e);
@@ -524,31 +559,31 @@ static json_t *req_edit(json_t *body, bool dc, tr_err *e)
     bool permanent = want_permanent(body);
     if (permanent && !rooms_persist(r, r->id))
         return fail(e, TR_ERROR_UNKNOWN_ERROR, "Could not write the room to %s", config_path);
-    return json_pack("{s:s,s:I,s:b}", "textroom", dc ? "success" : "edited", "room", (json_int_t)r->id,
+    return json_pack("{s:s,s:o,s:b}", "textroom", dc ? "success" : "edited", "room", id_json(r->id),
                      "permanent", permanent);
 }
 
 static json_t *req_destroy(json_t *body, bool dc, tr_err *e)
 {
-    if (!check_fields(body, "room:u!,secret:s,permanent:b", e)) return NULL;
+    if (!check_fields(body, "room:r!,secret:s,permanent:b", e)) return NULL;
     tr_room *r = get_room(body, e);
     if (!r || !check_secret(r->secret, body, "secret", e)) return NULL;
-    json_int_t id = (json_int_t)r->id;
     bool permanent = want_permanent(body);
     if (permanent && !rooms_persist(NULL, r->id))
         return fail(e, TR_ERROR_UNKNOWN_ERROR, "Could not remove the room from %s", config_path);
-    json_t *ev = json_pack("{s:s,s:I}", "textroom", "destroyed", "room", id);
+    json_t *ev = json_pack("{s:s,s:o}", "textroom", "destroyed", "room", id_json(r->id));
     room_broadcast(r, ev, NULL);
     json_decref(ev);
+    json_t *res = json_pack("{s:s,s:o,s:b}", "textroom", dc ? "success" : "destroyed", "room",
+                            id_json(r->id), "permanent", permanent);
     room_unlink(r);
-    room_free(r);
-    return json_pack("{s:s,s:I,s:b}", "textroom", dc ? "success" : "destroyed", "room", id, "permanent",
-                     permanent);
+    room_free(r); /* releases the ID */
+    return res;
 }
 
 static json_t *req_allowed(json_t *body, tr_err *e)
 {
-    if (!check_fields(body, "room:u!,secret:s,action:s!,allowed:a", e)) return NULL;
+    if (!check_fields(body, "room:r!,secret:s,action:s!,allowed:a", e)) return NULL;
     tr_room *r = get_room(body, e);
     if (!r || !check_secret(r->secret, body, "secret", e)) return NULL;
     const char *action = str_field(body, "action");
@@ -561,21 +596,22 @@ static json_t *req_allowed(json_t *body, tr_err *e)
     if (!strcmp(action, "enable")) r->check_allowed = true;
     else if (!strcmp(action, "disable")) r->check_allowed = false;
     else if (!set_allowed(r, list, add, e)) return NULL;
-    json_t *res = json_pack("{s:s,s:I}", "textroom", "success", "room", (json_int_t)r->id);
+    json_t *res = json_pack("{s:s,s:o}", "textroom", "success", "room", id_json(r->id));
     if (r->check_allowed) json_object_set(res, "allowed", r->allowed);
     return res;
 }
 
 static json_t *req_kick(json_t *body, tr_err *e)
 {
-    if (!check_fields(body, "room:u!,secret:s,username:s!", e)) return NULL;
+    if (!check_fields(body, "room:r!,secret:s,username:s!", e)) return NULL;
     tr_room *r = get_room(body, e);
     if (!r || !check_secret(r->secret, body, "secret", e)) return NULL;
     const char *username = str_field(body, "username");
     tr_participant *p = by_name(r, username);
-    if (!p) return fail(e, TR_ERROR_NO_SUCH_USER, "No such user %s in room %" PRIu64, username, r->id);
+    char buf[24];
+    if (!p) return fail(e, TR_ERROR_NO_SUCH_USER, "No such user %s in room %s", username, id_text(r->id, buf, sizeof(buf)));
     /* Everyone, the kicked participant included, hears about it. */
-    json_t *ev = json_pack("{s:s,s:I,s:s}", "textroom", "kicked", "room", (json_int_t)r->id, "username",
+    json_t *ev = json_pack("{s:s,s:o,s:s}", "textroom", "kicked", "room", id_json(r->id), "username",
                            username);
     room_broadcast(r, ev, NULL);
     json_decref(ev);
@@ -586,7 +622,7 @@ static json_t *req_kick(json_t *body, tr_err *e)
 
 static json_t *req_announcement(json_t *body, tr_err *e)
 {
-    if (!check_fields(body, "room:u!,secret:s", e)) return NULL;
+    if (!check_fields(body, "room:r!,secret:s", e)) return NULL;
     json_t *text = json_object_get(body, "text");
     if (!text) return fail(e, TR_ERROR_MISSING_ELEMENT, "Missing element (text)");
     if (!json_is_string(text)) return fail(e, TR_ERROR_INVALID_ELEMENT, "Invalid element (text should be a string)");
@@ -594,7 +630,7 @@ static json_t *req_announcement(json_t *body, tr_err *e)
         return fail(e, TR_ERROR_INVALID_ELEMENT, "Text too long (max %d bytes)", TR_MAX_TEXT);
     tr_room *r = get_room(body, e);
     if (!r || !check_secret(r->secret, body, "secret", e)) return NULL;
-    json_t *msg = json_pack("{s:s,s:I,s:o,s:O}", "textroom", "announcement", "room", (json_int_t)r->id,
+    json_t *msg = json_pack("{s:s,s:o,s:o,s:O}", "textroom", "announcement", "room", id_json(r->id),
                             "date", now_date(), "text", text);
     room_broadcast(r, msg, NULL);
     history_add(r, msg);
@@ -616,7 +652,7 @@ static bool token_allowed(tr_room *r, const char *token)
 /* after: set to an array of messages to send after the reply (the history). */
 static json_t *req_join(tr_session *s, json_t *body, json_t **after, tr_err *e)
 {
-    if (!check_fields(body, "room:u!,username:s!,display:s,pin:s,token:s,history:b", e)) return NULL;
+    if (!check_fields(body, "room:r!,username:s!,display:s,pin:s,token:s,history:b", e)) return NULL;
     tr_room *r = get_room(body, e);
     if (!r) return NULL;
     if (!check_secret(r->pin, body, "pin", e)) return NULL; /* missing 413, wrong 419 */
@@ -624,11 +660,12 @@ static json_t *req_join(tr_session *s, json_t *body, json_t **after, tr_err *e)
         return fail(e, TR_ERROR_UNAUTHORIZED, "Unauthorized (not in the allowed list)");
     const char *username = str_field(body, "username");
     if (!*username) return fail(e, TR_ERROR_INVALID_ELEMENT, "Invalid element (username should not be empty)");
-    if (by_session(r, s)) return fail(e, TR_ERROR_ALREADY_IN_ROOM, "Already in room %" PRIu64, r->id);
+    char buf[24];
+    if (by_session(r, s)) return fail(e, TR_ERROR_ALREADY_IN_ROOM, "Already in room %s", id_text(r->id, buf, sizeof(buf)));
     if (by_name(r, username)) return fail(e, TR_ERROR_USERNAME_EXISTS, "Username '%s' already taken", username);
     if (r->nparts >= TR_MAX_PARTICIPANTS)
-        return fail(e, TR_ERROR_UNKNOWN_ERROR, "Room %" PRIu64 " is full (max %d participants)", r->id,
-                    TR_MAX_PARTICIPANTS);
+        return fail(e, TR_ERROR_UNKNOWN_ERROR, "Room %s is full (max %d participants)",
+                    id_text(r->id, buf, sizeof(buf)), TR_MAX_PARTICIPANTS);
     tr_participant *p = calloc(1, sizeof(*p));
     if (!p) return fail(e, TR_ERROR_UNKNOWN_ERROR, "Out of memory");
     p->session = s;
@@ -636,7 +673,7 @@ static json_t *req_join(tr_session *s, json_t *body, json_t **after, tr_err *e)
     const char *display = str_field(body, "display");
     p->display = display && *display ? strdup(display) : NULL;
     json_t *others = participants_json(r, NULL);
-    json_t *ev = json_pack("{s:s,s:I,s:s}", "textroom", "join", "room", (json_int_t)r->id, "username",
+    json_t *ev = json_pack("{s:s,s:o,s:s}", "textroom", "join", "room", id_json(r->id), "username",
                            username);
     if (p->display) json_object_set_new(ev, "display", json_string(p->display));
     room_broadcast(r, ev, NULL);
@@ -658,7 +695,8 @@ static json_t *req_leave(tr_session *s, json_t *body, tr_err *e)
     tr_room *r = get_room(body, e);
     if (!r) return NULL;
     tr_participant *p = by_session(r, s);
-    if (!p) return fail(e, TR_ERROR_NOT_IN_ROOM, "Not in room %" PRIu64, r->id);
+    char buf[24];
+    if (!p) return fail(e, TR_ERROR_NOT_IN_ROOM, "Not in room %s", id_text(r->id, buf, sizeof(buf)));
     leave_room(r, p);
     return success("success");
 }
@@ -666,7 +704,7 @@ static json_t *req_leave(tr_session *s, json_t *body, tr_err *e)
 /* *reply_wanted is cleared when the sender asked for no ack. */
 static json_t *req_message(tr_session *s, json_t *body, bool *reply_wanted, tr_err *e)
 {
-    if (!check_fields(body, "room:u!,to:s,tos:a,ack:b", e)) return NULL;
+    if (!check_fields(body, "room:r!,to:s,tos:a,ack:b", e)) return NULL;
     json_t *text = json_object_get(body, "text");
     if (!text) return fail(e, TR_ERROR_MISSING_ELEMENT, "Missing element (text)");
     if (!json_is_string(text)) return fail(e, TR_ERROR_INVALID_ELEMENT, "Invalid element (text should be a string)");
@@ -675,10 +713,11 @@ static json_t *req_message(tr_session *s, json_t *body, bool *reply_wanted, tr_e
     tr_room *r = get_room(body, e);
     if (!r) return NULL;
     tr_participant *me = by_session(r, s);
-    if (!me) return fail(e, TR_ERROR_NOT_IN_ROOM, "Not in room %" PRIu64, r->id);
+    char buf[24];
+    if (!me) return fail(e, TR_ERROR_NOT_IN_ROOM, "Not in room %s", id_text(r->id, buf, sizeof(buf)));
     json_t *to = json_object_get(body, "to"), *tos = json_object_get(body, "tos");
     bool whisper = to || tos;
-    json_t *msg = json_pack("{s:s,s:I,s:s,s:o,s:O,s:b}", "textroom", "message", "room", (json_int_t)r->id,
+    json_t *msg = json_pack("{s:s,s:o,s:s,s:o,s:O,s:b}", "textroom", "message", "room", id_json(r->id),
                             "from", me->username, "date", now_date(), "text", text, "whisper", whisper);
     if (whisper) {
         char *out = json_dumps(msg, JSON_COMPACT);
@@ -917,26 +956,33 @@ static int rooms_load(const char *config_dir)
     if (general) {
         const char *k = cfg_str(general, "admin_key", buf, sizeof(buf));
         if (k && *k) admin_key = strdup(k);
-        if (cfg_bool(general, "string_ids", false))
-            fprintf(stderr, "[textroom] string_ids is not supported yet: numeric IDs are used\n");
     }
+    sy_strids_init(&ids, general && cfg_bool(general, "string_ids", false));
     int rc = 0;
     for (int i = 0; i < config_setting_length(root); i++) {
         config_setting_t *g = config_setting_get_elem(root, (unsigned)i);
         const char *name = config_setting_name(g);
         unsigned long long id;
         if (!cfg_room_group(g, &id)) continue;
-        if (!id || room_find(id) || nrooms >= TR_MAX_ROOMS) {
+        if (ids.on) { /* room-<string>: taken unless bad, a duplicate or one too many */
+            json_t *sid = json_string(name + 5);
+            bool ok = sid && !sy_strid_type_error(&ids, sid) && !room_find(sy_strid_find(&ids, name + 5)) &&
+                      nrooms < TR_MAX_ROOMS;
+            json_decref(sid);
+            id = ok ? sy_strid_ref(&ids, name + 5) : 0;
+        }
+        if (!id || (!ids.on && room_find(id)) || nrooms >= TR_MAX_ROOMS) {
             fprintf(stderr, "[textroom] skipping %s: bad or duplicate room ID, or too many rooms\n", name);
             continue;
         }
         tr_room *r = room_new(id);
         if (!r) {
+            sy_strid_unref(&ids, id);
             rc = -1;
             break;
         }
-        char dflt[48];
-        snprintf(dflt, sizeof(dflt), "Room %llu", id);
+        char dflt[300], ibuf[24];
+        snprintf(dflt, sizeof(dflt), "Room %s", id_text(id, ibuf, sizeof(ibuf)));
         const char *v = cfg_str(g, "description", buf, sizeof(buf));
         set_str(&r->description, v && *v ? v : dflt);
         set_str(&r->secret, cfg_str(g, "secret", buf, sizeof(buf)));
@@ -971,6 +1017,7 @@ static void tr_destroy(void)
     nrooms = 0;
     free(admin_key);
     admin_key = NULL;
+    sy_strids_free(&ids);
 }
 
 static int tr_create_session(sy_plugin_handle *h)
@@ -1008,7 +1055,7 @@ static json_t *tr_query_session(sy_plugin_handle *h)
     json_t *list = json_array();
     for (tr_room *r = rooms; r; r = r->next) {
         tr_participant *p = by_session(r, s);
-        if (p) json_array_append_new(list, json_pack("{s:I,s:s}", "room", (json_int_t)r->id, "username", p->username));
+        if (p) json_array_append_new(list, json_pack("{s:o,s:s}", "room", id_json(r->id), "username", p->username));
     }
     return json_pack("{s:b,s:o}", "setup", s->offered, "rooms", list);
 }

@@ -87,7 +87,7 @@ const char *vr_first_codec(const vr_participant *p, bool video)
 
 json_t *vr_publisher_entry(const vr_participant *p)
 {
-    json_t *o = json_pack("{s:I}", "id", (json_int_t)p->id);
+    json_t *o = json_pack("{s:o}", "id", vr_id_json(p->id));
     if (p->display) json_object_set_new(o, "display", json_string(p->display));
     if (p->metadata) json_object_set(o, "metadata", p->metadata);
     const char *ac = vr_first_codec(p, false), *vc = vr_first_codec(p, true);
@@ -107,7 +107,7 @@ vr_participant *vr_find_participant(vr_room *r, uint64_t id)
 
 json_t *vr_room_event(vr_room *r)
 {
-    return json_pack("{s:s,s:I}", "videoroom", "event", "room", (json_int_t)r->id);
+    return json_pack("{s:s,s:o}", "videoroom", "event", "room", vr_id_json(r->id));
 }
 
 json_t *vr_sub_streams_json(const vr_subscriber *sub)
@@ -126,7 +126,7 @@ json_t *vr_sub_offer_event(vr_subscriber *sub, json_t **offer)
 {
     if (sub->offer_pending) {
         sub->need_offer = true;
-        return json_pack("{s:s,s:I}", "videoroom", "updating", "room", (json_int_t)sub->room->id);
+        return json_pack("{s:s,s:o}", "videoroom", "updating", "room", vr_id_json(sub->room->id));
     }
     char err[256] = "";
     char *sdp = vr_sdp_subscriber_offer(sub->streams, sub->n_streams, sub->sess_id,
@@ -136,7 +136,7 @@ json_t *vr_sub_offer_event(vr_subscriber *sub, json_t **offer)
     *offer = json_pack("{s:s,s:s}", "type", "offer", "sdp", sdp);
     free(sdp);
     sub->offer_pending = true;
-    json_t *ev = json_pack("{s:s,s:I}", "videoroom", "updated", "room", (json_int_t)sub->room->id);
+    json_t *ev = json_pack("{s:s,s:o}", "videoroom", "updated", "room", vr_id_json(sub->room->id));
     json_object_set_new(ev, "streams", vr_sub_streams_json(sub));
     return ev;
 }
@@ -197,9 +197,9 @@ static void notice_main(void *arg)
                 vr_pub_stream *ps = &p->streams[i];
                 if (ps->mindex != n->mindex) continue;
                 ps->talking = n->talking;
-                json_t *ev = json_pack("{s:s,s:I,s:I,s:i,s:s,s:f}", "videoroom",
+                json_t *ev = json_pack("{s:s,s:o,s:o,s:i,s:s,s:f}", "videoroom",
                                        n->talking ? "talking" : "stopped-talking", "room",
-                                       (json_int_t)r->id, "id", (json_int_t)p->id, "mindex",
+                                       vr_id_json(r->id), "id", vr_id_json(p->id), "mindex",
                                        ps->mindex, "mid", ps->mid, "audio-level-dBov-avg", n->avg);
                 vr_broadcast(r, NULL, ev); /* the speaker included */
                 json_decref(ev);
@@ -263,7 +263,7 @@ static void pub_unpublish(vr_participant *p, bool notify)
     }
     if (notify) {
         json_t *ev = vr_room_event(p->room);
-        json_object_set_new(ev, "unpublished", json_integer((json_int_t)p->id));
+        json_object_set_new(ev, "unpublished", vr_id_json(p->id));
         if (p->display) json_object_set_new(ev, "display", json_string(p->display));
         vr_broadcast(p->room, p, ev);
         json_decref(ev);
@@ -319,6 +319,7 @@ void vr_pub_remove(vr_participant *p)
     }
     vr_session *s = vr_core->get_plugin_data(p->handle);
     if (s && s->pub == p) s->pub = NULL;
+    vr_id_release(p->id);
     free(p->display);
     json_decref(p->metadata);
     json_decref(p->descriptions);
@@ -330,7 +331,7 @@ static void pub_leave(vr_participant *p)
 {
     pub_unpublish(p, true);
     json_t *ev = vr_room_event(p->room);
-    json_object_set_new(ev, "leaving", json_integer((json_int_t)p->id));
+    json_object_set_new(ev, "leaving", vr_id_json(p->id));
     if (p->display) json_object_set_new(ev, "display", json_string(p->display));
     vr_broadcast(p->room, p, ev);
     json_decref(ev);
@@ -357,7 +358,7 @@ static void sub_remove(vr_subscriber *sub)
 
 void vr_room_evict_all(vr_room *r)
 {
-    json_t *ev = json_pack("{s:s,s:I}", "videoroom", "destroyed", "room", (json_int_t)r->id);
+    json_t *ev = json_pack("{s:s,s:o}", "videoroom", "destroyed", "room", vr_id_json(r->id));
     for (vr_subscriber *sub = r->subscribers; sub; sub = sub->next) sub->pc_gone = true;
     while (r->participants) {
         vr_participant *p = r->participants;
@@ -379,7 +380,9 @@ int vr_room_kick(vr_room *r, uint64_t id, char *err, size_t errlen)
 {
     vr_participant *p = vr_find_participant(r, id);
     if (!p) {
-        snprintf(err, errlen, "No such user %" PRIu64 " in room %" PRIu64, id, r->id);
+        char b1[24], b2[24];
+        snprintf(err, errlen, "No such user %s in room %s", vr_id_text(id, b1, sizeof(b1)),
+                 vr_id_text(r->id, b2, sizeof(b2)));
         return VR_ERROR_NO_SUCH_FEED;
     }
     json_t *ev = vr_room_event(r);
@@ -388,7 +391,7 @@ int vr_room_kick(vr_room *r, uint64_t id, char *err, size_t errlen)
     vr_push(p->handle, NULL, ev, NULL);
     pub_unpublish(p, true);
     ev = vr_room_event(r);
-    json_object_set_new(ev, "kicked", json_integer((json_int_t)p->id));
+    json_object_set_new(ev, "kicked", vr_id_json(p->id));
     if (p->display) json_object_set_new(ev, "display", json_string(p->display));
     vr_broadcast(r, p, ev);
     json_decref(ev);
@@ -400,26 +403,28 @@ int vr_room_kick(vr_room *r, uint64_t id, char *err, size_t errlen)
 json_t *vr_room_moderate(vr_room *r, json_t *body)
 {
     json_t *err = NULL;
-    if (vr_check_field(body, "id", JSON_INTEGER, true, &err) < 0 ||
+    uint64_t id;
+    if (vr_id_field(body, "id", true, &id, &err) < 0 ||
         vr_check_field(body, "mid", JSON_STRING, true, &err) < 0 ||
         vr_check_field(body, "mute", JSON_TRUE, true, &err) < 0)
         return err;
-    uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "id"));
+    char b1[24], b2[24];
+    const char *idtext = sy_strid_json_text(json_object_get(body, "id"), b1, sizeof(b1));
     const char *mid = json_string_value(json_object_get(body, "mid"));
     bool mute = json_is_true(json_object_get(body, "mute"));
     vr_participant *p = vr_find_participant(r, id);
-    if (!p) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such user %" PRIu64 " in room %" PRIu64, id, r->id);
+    if (!p) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such user %s in room %s", idtext, vr_id_text(r->id, b2, sizeof(b2)));
     int idx = -1;
     for (int i = 0; i < p->n_streams && idx < 0; i++)
         if (!strcmp(p->streams[i].mid, mid)) idx = i;
-    if (idx < 0) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such mid '%s' in feed %" PRIu64, mid, id);
+    if (idx < 0) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such mid '%s' in feed %s", mid, idtext);
     if (p->streams[idx].muted != mute) {
         p->streams[idx].muted = mute;
         if (p->published)
             vr_fwd_pub_mute(vr_room_worker(r), p->fwd, idx, mute || p->streams[idx].unsent);
     }
     json_t *ev = vr_room_event(r);
-    json_object_set_new(ev, "id", json_integer((json_int_t)id));
+    json_object_set_new(ev, "id", vr_id_json(id));
     json_object_set_new(ev, "mid", json_string(mid));
     json_object_set_new(ev, "moderation", json_string(mute ? "muted" : "unmuted"));
     vr_broadcast(r, NULL, ev);
@@ -466,10 +471,13 @@ static json_t *handle_join(vr_session *s, json_t *body, json_t *jsep, bool and_c
 {
     json_t *err = NULL;
     if (vr_check_field(body, "ptype", JSON_STRING, true, &err) < 0) return err;
-    if (vr_check_field(body, "room", JSON_INTEGER, true, &err) < 0) return err;
-    uint64_t rid = (uint64_t)json_integer_value(json_object_get(body, "room"));
+    uint64_t rid;
+    if (vr_id_field(body, "room", true, &rid, &err) < 0) return err;
     vr_room *r = vr_room_find(rid);
-    if (!r) return vr_error(VR_ERROR_NO_SUCH_ROOM, "No such room (%" PRIu64 ")", rid);
+    char buf[24];
+    if (!r)
+        return vr_error(VR_ERROR_NO_SUCH_ROOM, "No such room (%s)",
+                        sy_strid_json_text(json_object_get(body, "room"), buf, sizeof(buf)));
     if (s->pub || s->sub)
         return vr_error(VR_ERROR_ALREADY_JOINED, "Already in as a %s on this handle",
                         s->pub ? "publisher" : "subscriber");
@@ -733,14 +741,14 @@ static json_t *vr_query_session(sy_plugin_handle *h)
         bool policed = false;
         uint64_t drops = 0;
         if (s->pub->fwd) vr_fwd_pub_police_stats(s->pub->fwd, &policed, &drops);
-        return json_pack("{s:s,s:I,s:I,s:b,s:b,s:I}", "type", "publisher", "room",
-                         (json_int_t)s->pub->room->id, "id", (json_int_t)s->pub->id, "published",
+        return json_pack("{s:s,s:o,s:o,s:b,s:b,s:I}", "type", "publisher", "room",
+                         vr_id_json(s->pub->room->id), "id", vr_id_json(s->pub->id), "published",
                          s->pub->published, "policed", policed, "policed-drops",
                          (json_int_t)drops);
     }
     if (s->sub)
-        return json_pack("{s:s,s:I,s:b,s:i}", "type", "subscriber", "room",
-                         (json_int_t)s->sub->room->id, "paused", s->sub->paused, "streams",
+        return json_pack("{s:s,s:o,s:b,s:i}", "type", "subscriber", "room",
+                         vr_id_json(s->sub->room->id), "paused", s->sub->paused, "streams",
                          s->sub->n_streams);
     return json_pack("{s:s}", "type", "none");
 }

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../common/strid.h"
 #include "protocol/sdp_codec.h"
 #include "switchyard/plugin.h"
 
@@ -221,6 +222,22 @@ json_t *vr_configure_subscriber(vr_subscriber *sub, json_t *body);
 /* subscribe / unsubscribe / update, then the renegotiation. */
 json_t *vr_sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t **offer);
 json_t *vr_sub_switch(vr_subscriber *sub, json_t *body);
+
+/* ---- IDs (vr_rooms.c): room and participant IDs are uint64_t inside; on the wire they
+ * are integers, or strings with string_ids (plugins/common/strid.h interns them). ---- */
+extern sy_strids vr_ids;
+/* Reads an ID field (room, id, feed...): 0, or -1 with *error (429 missing, 430 wrong
+ * type). *id: its number; 0 when absent or when nothing holds that string. */
+int vr_id_field(json_t *body, const char *name, bool required, uint64_t *id, json_t **error);
+/* The ID as the wire carries it (a new reference). */
+json_t *vr_id_json(uint64_t id);
+/* The ID as text for messages: the string, or the number in buf. */
+const char *vr_id_text(uint64_t id, char *buf, size_t len);
+/* A new room's or participant's ID from the request's (type-checked) value v, NULL or 0
+ * for a random one: 0 and *id (a reference is taken: vr_id_release when freed), -1 when
+ * exists(ctx, id) says v is taken, -2 out of memory. */
+int vr_id_take(json_t *v, bool (*exists)(void *ctx, uint64_t id), void *ctx, uint64_t *id);
+void vr_id_release(uint64_t id);
 
 /* ---- helpers (vr_rooms.c) ---- */
 json_t *vr_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

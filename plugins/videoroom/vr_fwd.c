@@ -67,6 +67,7 @@ typedef struct vr_fwd_sub {
 struct vr_fwd_subscriber {
     sy_plugin_handle *h;
     uint64_t room_id;
+    char *room_str; /* string_ids: the room's ID for the worker's events, else NULL */
     bool up, paused;
     int n;
     vr_fwd_sub s[VR_MAX_STREAMS];
@@ -101,6 +102,7 @@ struct vr_fwd_pub {
     int n_dsubs, cap_dsubs;
     /* Hard policing (security.md row 13): the media bytes received, in 1 s buckets. */
     uint64_t room_id;
+    char *room_str; /* string_ids: the room's ID for the worker's events, else NULL */
     uint64_t bucket_us;                /* start of the current bucket, 0: none yet */
     uint32_t bucket[VR_POLICE_BUCKETS]; /* the last complete ones, bucket[cur] filling */
     uint32_t abucket[VR_POLICE_BUCKETS]; /* the audio part of each */
@@ -234,6 +236,7 @@ static void run_op(void *arg)
         }
         while (op->pub->n_dsubs > 0) data_unlink(op->pub->dsubs[0], op->pub);
         free(op->pub->dsubs);
+        free(op->pub->room_str);
         vr_core->handle_unref(op->pub->h);
         free(op->pub);
         break;
@@ -272,6 +275,7 @@ static void run_op(void *arg)
             free(s->s[i].sent);
         }
         vr_core->handle_unref(s->h);
+        free(s->room_str);
         free(s);
         break;
     case OP_SUB_PAUSED:
@@ -418,19 +422,27 @@ void vr_fwd_pub_data(vr_fwd_pub *p, const char *label, const char *protocol, boo
     }
 }
 
+/* The room's ID in a worker's event (built from copies: the ID table is the main thread's). */
+static json_t *room_json(uint64_t id, const char *str)
+{
+    return str ? json_string(str) : json_integer((json_int_t)id);
+}
+
 static void police_event(vr_fwd_pub *p)
 {
-    json_t *ev = json_pack("{s:s,s:I,s:b,s:I,s:I}", "videoroom", "event", "room",
-                           (json_int_t)p->room_id, "policed", p->policed, "bitrate",
+    json_t *ev = json_pack("{s:s,s:o,s:b,s:I,s:I}", "videoroom", "event", "room",
+                           room_json(p->room_id, p->room_str), "policed", p->policed, "bitrate",
                            (json_int_t)p->rate, "cap", (json_int_t)p->bitrate);
     if (ev) vr_core->push_event(p->h, NULL, ev, NULL);
     json_decref(ev);
     if (!p->log_us || p->bucket_us - p->log_us >= VR_POLICE_LOG_US) {
         p->log_us = p->bucket_us;
+        char rbuf[24];
+        snprintf(rbuf, sizeof(rbuf), "%llu", (unsigned long long)p->room_id);
         fprintf(stderr,
-                "[videoroom] room %llu, handle %llu: %s (%u kbit/s over the last %d s, cap %u "
+                "[videoroom] room %s, handle %llu: %s (%u kbit/s over the last %d s, cap %u "
                 "kbit/s; logged at most once a minute)\n",
-                (unsigned long long)p->room_id, (unsigned long long)vr_core->handle_id(p->h),
+                p->room_str ? p->room_str : rbuf, (unsigned long long)vr_core->handle_id(p->h),
                 p->policed ? "publisher over its bitrate cap, video (and audio if over alone) no "
                              "longer forwarded"
                            : "publisher back under its bitrate cap, video resumes",
@@ -574,8 +586,8 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
                                               pkt->arrival_us);
             if (f & SY_SIMULCAST_NEED_KEYFRAME) pli = true;
             if (f & SY_SIMULCAST_SWITCHED) {
-                json_t *ev = json_pack("{s:s,s:I,s:s,s:i}", "videoroom", "event", "room",
-                                       (json_int_t)s->room_id, "mid", fs->mid, "substream",
+                json_t *ev = json_pack("{s:s,s:o,s:s,s:i}", "videoroom", "event", "room",
+                                       room_json(s->room_id, s->room_str), "mid", fs->mid, "substream",
                                        fs->sim.substream);
                 vr_core->push_event(s->h, NULL, ev, NULL);
                 json_decref(ev);
@@ -703,6 +715,12 @@ vr_fwd_pub *vr_fwd_pub_new(sy_plugin_handle *h, const vr_pub_stream *streams, in
     p->h = h;
     p->bitrate = bitrate;
     p->room_id = room->id;
+    const char *rs = sy_strid_str(&vr_ids, room->id);
+    if (rs && !(p->room_str = strdup(rs))) {
+        vr_core->handle_unref(h);
+        free(p);
+        return NULL;
+    }
     p->fir_us = room->fir_freq > 0 ? (uint64_t)room->fir_freq * 1000000 : 0;
     p->gen = gen;
     p->level_event = room->audiolevel_event;
@@ -750,6 +768,12 @@ vr_fwd_subscriber *vr_fwd_sub_new(sy_plugin_handle *h, uint64_t room_id)
     vr_core->handle_ref(h);
     s->h = h;
     s->room_id = room_id;
+    const char *rs = sy_strid_str(&vr_ids, room_id);
+    if (rs && !(s->room_str = strdup(rs))) {
+        vr_core->handle_unref(h);
+        free(s);
+        return NULL;
+    }
     return s;
 }
 

@@ -249,23 +249,32 @@ json_t *vr_configured_event(vr_participant *p)
     return ev;
 }
 
+static bool participant_exists(void *room, uint64_t id) { return vr_find_participant(room, id) != NULL; }
+
 json_t *vr_join_publisher(vr_session *s, vr_room *r, json_t *body, json_t *jsep, json_t **answer)
 {
     json_t *err = NULL;
-    if (vr_check_field(body, "id", JSON_INTEGER, false, &err) < 0 ||
+    uint64_t id;
+    if (vr_id_field(body, "id", false, &id, &err) < 0 ||
         vr_check_field(body, "display", JSON_STRING, false, &err) < 0)
         return err;
     if ((err = vr_check_secret_(r->pin, body, "pin"))) return err;
     if ((err = vr_check_signed(r, body))) return err;
     if ((err = vr_check_token(r, body))) return err;
-    uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "id"));
+    json_t *idv = json_object_get(body, "id");
+    char buf[24];
     if (id && vr_find_participant(r, id))
-        return vr_error(VR_ERROR_ID_EXISTS, "User ID %" PRIu64 " already exists", id);
-    while (!id || vr_find_participant(r, id)) id = vr_core->random_id();
+        return vr_error(VR_ERROR_ID_EXISTS, "User ID %s already exists", sy_strid_json_text(idv, buf, sizeof(buf)));
     if (vr_core->set_media_worker(s->handle, vr_room_worker(r)) < 0 && vr_core->worker_count() > 1)
         return vr_error(VR_ERROR_UNKNOWN_ERROR, "This handle already has a PeerConnection");
-    vr_participant *p = calloc(1, sizeof(*p));
-    if (!p) return vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
+    int rc = vr_id_take(idv, participant_exists, r, &id);
+    if (rc == -1)
+        return vr_error(VR_ERROR_ID_EXISTS, "User ID %s already exists", sy_strid_json_text(idv, buf, sizeof(buf)));
+    vr_participant *p = rc == 0 ? calloc(1, sizeof(*p)) : NULL;
+    if (!p) {
+        if (rc == 0) vr_id_release(id);
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
+    }
     p->room = r;
     p->handle = s->handle;
     p->id = id;
@@ -286,7 +295,7 @@ json_t *vr_join_publisher(vr_session *s, vr_room *r, json_t *body, json_t *jsep,
     }
     if (r->notify_joining) {
         json_t *ev = vr_room_event(r);
-        json_t *who = json_pack("{s:I}", "id", (json_int_t)p->id);
+        json_t *who = json_pack("{s:o}", "id", vr_id_json(p->id));
         if (p->display) json_object_set_new(who, "display", json_string(p->display));
         json_object_set_new(ev, "joining", who);
         vr_broadcast(r, p, ev);
@@ -298,8 +307,8 @@ json_t *vr_join_publisher(vr_session *s, vr_room *r, json_t *body, json_t *jsep,
 json_t *vr_joined_event(vr_participant *p)
 {
     vr_room *r = p->room;
-    json_t *ev = json_pack("{s:s,s:I,s:s,s:I,s:I}", "videoroom", "joined", "room", (json_int_t)r->id,
-                           "description", r->description, "id", (json_int_t)p->id, "private_id",
+    json_t *ev = json_pack("{s:s,s:o,s:s,s:o,s:I}", "videoroom", "joined", "room", vr_id_json(r->id),
+                           "description", r->description, "id", vr_id_json(p->id), "private_id",
                            (json_int_t)p->private_id);
     json_t *pubs = json_array(), *att = json_array();
     for (vr_participant *o = r->participants; o; o = o->next) {
@@ -307,7 +316,7 @@ json_t *vr_joined_event(vr_participant *p)
         if (o->active) {
             json_array_append_new(pubs, vr_publisher_entry(o));
         } else if (r->notify_joining) {
-            json_t *a = json_pack("{s:I}", "id", (json_int_t)o->id);
+            json_t *a = json_pack("{s:o}", "id", vr_id_json(o->id));
             if (o->display) json_object_set_new(a, "display", json_string(o->display));
             json_array_append_new(att, a);
         }
@@ -337,8 +346,8 @@ json_t *vr_configure_publisher(vr_participant *p, json_t *body)
         free(p->display);
         p->display = strdup(display);
         /* As Janus: the others hear of the new name. */
-        json_t *ev = json_pack("{s:s,s:I,s:I,s:s}", "videoroom", "event", "room",
-                               (json_int_t)p->room->id, "id", (json_int_t)p->id, "display", display);
+        json_t *ev = json_pack("{s:s,s:o,s:o,s:s}", "videoroom", "event", "room",
+                               vr_id_json(p->room->id), "id", vr_id_json(p->id), "display", display);
         vr_broadcast(p->room, p, ev);
         json_decref(ev);
     }

@@ -18,6 +18,7 @@
 static vr_room *rooms;
 static char *admin_key;
 static unsigned next_worker;
+sy_strids vr_ids; /* string_ids: on with its table */
 
 json_t *vr_error(int code, const char *fmt, ...)
 {
@@ -51,6 +52,63 @@ int vr_check_field(json_t *body, const char *name, json_type type, bool required
     return 0;
 }
 
+/* ---- IDs ---- */
+
+int vr_id_field(json_t *body, const char *name, bool required, uint64_t *id, json_t **error)
+{
+    json_t *v = json_object_get(body, name);
+    *id = 0;
+    if (!v) {
+        if (required) *error = vr_error(VR_ERROR_MISSING_ELEMENT, "Missing element (%s)", name);
+        return required ? -1 : 0;
+    }
+    const char *want = sy_strid_type_error(&vr_ids, v);
+    if (want) {
+        *error = vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (%s should be %s)", name, want);
+        return -1;
+    }
+    *id = sy_strid_lookup(&vr_ids, v);
+    return 0;
+}
+
+json_t *vr_id_json(uint64_t id) { return sy_strid_json(&vr_ids, id); }
+
+const char *vr_id_text(uint64_t id, char *buf, size_t len) { return sy_strid_text(&vr_ids, id, buf, len); }
+
+int vr_id_take(json_t *v, bool (*exists)(void *ctx, uint64_t id), void *ctx, uint64_t *id)
+{
+    if (!vr_ids.on) {
+        uint64_t n = v ? (uint64_t)json_integer_value(v) : 0;
+        if (n && exists(ctx, n)) return -1;
+        while (!n || exists(ctx, n)) n = vr_core->random_id();
+        *id = n;
+        return 0;
+    }
+    const char *s = json_string_value(v);
+    char uuid[37];
+    if (s) {
+        uint64_t n = sy_strid_find(&vr_ids, s);
+        if (n && exists(ctx, n)) return -1;
+    } else {
+        uint64_t n;
+        do {
+            sy_strid_uuid(uuid, vr_core->random_id);
+            n = sy_strid_find(&vr_ids, uuid);
+        } while (n && exists(ctx, n));
+        s = uuid;
+    }
+    *id = sy_strid_ref(&vr_ids, s);
+    return *id ? 0 : -2;
+}
+
+void vr_id_release(uint64_t id) { sy_strid_unref(&vr_ids, id); }
+
+static bool room_exists(void *ctx, uint64_t id)
+{
+    (void)ctx;
+    return vr_room_find(id) != NULL;
+}
+
 vr_room *vr_room_find(uint64_t id)
 {
     for (vr_room *r = rooms; r; r = r->next)
@@ -69,6 +127,7 @@ int vr_room_worker(vr_room *r)
 
 static void room_free(vr_room *r)
 {
+    vr_id_release(r->id);
     free(r->description);
     free(r->secret);
     free(r->pin);
@@ -145,7 +204,8 @@ static void room_fill(config_setting_t *g, const void *room)
 /* Writes the room (r) or its removal (r NULL, id) back to the plugin's config file. */
 static bool rooms_persist(const vr_room *r, uint64_t id)
 {
-    return cfg_room_persist(config_path, id, r ? room_fill : NULL, r);
+    char buf[24];
+    return cfg_room_persist_name(config_path, vr_id_text(id, buf, sizeof(buf)), r ? room_fill : NULL, r);
 }
 
 int vr_rooms_load(const char *config_dir)
@@ -170,27 +230,35 @@ int vr_rooms_load(const char *config_dir)
     if (general) {
         const char *k = cfg_str(general, "admin_key", buf, sizeof(buf));
         if (k && *k) admin_key = strdup(k);
-        if (cfg_bool(general, "string_ids", false))
-            fprintf(stderr, "[videoroom] string_ids is not supported yet: numeric IDs are used\n");
     }
+    sy_strids_init(&vr_ids, general && cfg_bool(general, "string_ids", false));
     int rc = 0;
     for (int i = 0; i < config_setting_length(root); i++) {
         config_setting_t *g = config_setting_get_elem(root, (unsigned)i);
         const char *name = config_setting_name(g);
         unsigned long long id;
         if (!cfg_room_group(g, &id)) continue;
+        if (vr_ids.on) { /* room-<string> */
+            json_t *sid = json_string(name + 5);
+            uint64_t n = 0;
+            if (sid && !sy_strid_type_error(&vr_ids, sid) && vr_id_take(sid, room_exists, NULL, &n) < 0)
+                n = 0;
+            json_decref(sid);
+            id = n;
+        }
         if (!id || vr_room_find(id)) {
             fprintf(stderr, "[videoroom] skipping %s: bad or duplicate room ID\n", name);
             continue;
         }
         vr_room *r = room_new(id);
         if (!r) {
+            vr_id_release(id);
             rc = -1;
             break;
         }
         const char *v;
-        char dflt[48];
-        snprintf(dflt, sizeof(dflt), "Room %llu", id);
+        char dflt[300];
+        snprintf(dflt, sizeof(dflt), "Room %s", vr_id_text(id, buf, sizeof(buf)));
         v = cfg_str(g, "description", buf, sizeof(buf));
         set_str(&r->description, v ? v : dflt);
         set_str(&r->secret, cfg_str(g, "secret", buf, sizeof(buf)));
@@ -228,6 +296,7 @@ void vr_rooms_free(void)
     }
     free(admin_key);
     admin_key = NULL;
+    sy_strids_free(&vr_ids);
 }
 
 /* ---- helpers ---- */
@@ -269,10 +338,13 @@ static json_t *check_secret(const char *secret, json_t *body, const char *field)
 /* Finds the room named by body.room: NULL and *err on failure. */
 static vr_room *room_from(json_t *body, json_t **err)
 {
-    if (vr_check_field(body, "room", JSON_INTEGER, true, err) < 0) return NULL;
-    uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "room"));
+    uint64_t id;
+    if (vr_id_field(body, "room", true, &id, err) < 0) return NULL;
     vr_room *r = vr_room_find(id);
-    if (!r) *err = vr_error(VR_ERROR_NO_SUCH_ROOM, "No such room (%" PRIu64 ")", id);
+    char buf[24];
+    if (!r)
+        *err = vr_error(VR_ERROR_NO_SUCH_ROOM, "No such room (%s)",
+                        sy_strid_json_text(json_object_get(body, "room"), buf, sizeof(buf)));
     return r;
 }
 
@@ -318,8 +390,8 @@ json_t *vr_check_signed(const vr_room *r, json_t *body)
 {
     if (!r->signed_tokens) return NULL;
     const char *tok = json_string_value(json_object_get(body, "token"));
-    char item[40];
-    snprintf(item, sizeof(item), "room=%" PRIu64, r->id);
+    char item[300], buf[24];
+    snprintf(item, sizeof(item), "room=%s", vr_id_text(r->id, buf, sizeof(buf)));
     if (!tok || !vr_core->auth_signature_contains("janus.plugin.videoroom", tok, item))
         return vr_error(VR_ERROR_UNAUTHORIZED, "Unauthorized (no token or not a valid token for this room)");
     return NULL;
@@ -356,7 +428,7 @@ static json_t *req_allowed(json_t *body)
     if (!strcmp(action, "enable")) r->check_allowed = true;
     else if (!strcmp(action, "disable")) r->check_allowed = false;
     else set_allowed(r, list, add);
-    json_t *res = json_pack("{s:s,s:I}", "videoroom", "success", "room", (json_int_t)r->id);
+    json_t *res = json_pack("{s:s,s:o}", "videoroom", "success", "room", vr_id_json(r->id));
     /* As Janus: the list, except after disable. */
     if (strcmp(action, "disable") != 0) json_object_set(res, "allowed", r->allowed);
     return res;
@@ -381,7 +453,7 @@ static json_t *req_create(json_t *body)
         const char *name;
         json_type type;
     } fields[] = {
-        {"room", JSON_INTEGER},         {"description", JSON_STRING},  {"secret", JSON_STRING},
+        {"description", JSON_STRING},  {"secret", JSON_STRING},
         {"pin", JSON_STRING},           {"is_private", JSON_TRUE},     {"publishers", JSON_INTEGER},
         {"bitrate", JSON_INTEGER},      {"fir_freq", JSON_INTEGER},    {"audiocodec", JSON_STRING},
         {"videocodec", JSON_STRING},    {"notify_joining", JSON_TRUE}, {"require_pvtid", JSON_TRUE},
@@ -392,6 +464,8 @@ static json_t *req_create(json_t *body)
         {"allowed", JSON_ARRAY},
     };
     json_t *err = NULL;
+    uint64_t id;
+    if (vr_id_field(body, "room", false, &id, &err) < 0) return err;
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
         if (vr_check_field(body, fields[i].name, fields[i].type, false, &err) < 0) return err;
     if ((err = check_tokens(json_object_get(body, "allowed")))) return err;
@@ -408,15 +482,19 @@ static json_t *req_create(json_t *body)
         return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (videocodec)");
     if ((ac && strlen(ac) >= 64) || (vc && strlen(vc) >= 64))
         return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (codec list too long)");
-    uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "room"));
-    if (id && vr_room_find(id))
-        return vr_error(VR_ERROR_ROOM_EXISTS, "Room %" PRIu64 " already exists", id);
-    while (!id || vr_room_find(id)) id = vr_core->random_id();
-    vr_room *r = room_new(id);
-    if (!r) return vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
+    json_t *rv = json_object_get(body, "room");
+    char buf[24];
+    int rc = vr_id_take(rv, room_exists, NULL, &id);
+    if (rc == -1)
+        return vr_error(VR_ERROR_ROOM_EXISTS, "Room %s already exists", sy_strid_json_text(rv, buf, sizeof(buf)));
+    vr_room *r = rc == 0 ? room_new(id) : NULL;
+    if (!r) {
+        if (rc == 0) vr_id_release(id);
+        return vr_error(VR_ERROR_UNKNOWN_ERROR, "Out of memory");
+    }
     const char *d = json_string_value(json_object_get(body, "description"));
-    char dflt[48];
-    snprintf(dflt, sizeof(dflt), "Room %" PRIu64, id);
+    char dflt[300];
+    snprintf(dflt, sizeof(dflt), "Room %s", vr_id_text(id, buf, sizeof(buf)));
     set_str(&r->description, d && *d ? d : dflt);
     set_str(&r->secret, json_string_value(json_object_get(body, "secret")));
     set_str(&r->pin, json_string_value(json_object_get(body, "pin")));
@@ -452,7 +530,7 @@ static json_t *req_create(json_t *body)
         room_free(r);
         return vr_error(VR_ERROR_UNKNOWN_ERROR, "Could not write the room to %s", config_path);
     }
-    return json_pack("{s:s,s:I,s:b}", "videoroom", "created", "room", (json_int_t)id, "permanent",
+    return json_pack("{s:s,s:o,s:b}", "videoroom", "created", "room", vr_id_json(id), "permanent",
                      permanent);
 }
 
@@ -492,7 +570,7 @@ static json_t *req_edit(json_t *body)
         vr_room_media_params_changed(r);
     if (json_is_true(json_object_get(body, "permanent")) && !rooms_persist(r, r->id))
         return vr_error(VR_ERROR_UNKNOWN_ERROR, "Edited, but could not write the room to %s", config_path);
-    return json_pack("{s:s,s:I}", "videoroom", "edited", "room", (json_int_t)r->id);
+    return json_pack("{s:s,s:o}", "videoroom", "edited", "room", vr_id_json(r->id));
 }
 
 static json_t *req_destroy(json_t *body)
@@ -512,23 +590,24 @@ static json_t *req_destroy(json_t *body)
             break;
         }
     }
-    room_free(r);
-    return json_pack("{s:s,s:I}", "videoroom", "destroyed", "room", (json_int_t)id);
+    json_t *res = json_pack("{s:s,s:o}", "videoroom", "destroyed", "room", vr_id_json(id));
+    room_free(r); /* releases the ID */
+    return res;
 }
 
 static json_t *req_exists(json_t *body)
 {
     json_t *err = NULL;
-    if (vr_check_field(body, "room", JSON_INTEGER, true, &err) < 0) return err;
-    uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "room"));
-    return json_pack("{s:s,s:I,s:b}", "videoroom", "success", "room", (json_int_t)id, "exists",
-                     vr_room_find(id) != NULL);
+    uint64_t id;
+    if (vr_id_field(body, "room", true, &id, &err) < 0) return err;
+    return json_pack("{s:s,s:O,s:b}", "videoroom", "success", "room", json_object_get(body, "room"),
+                     "exists", vr_room_find(id) != NULL);
 }
 
 static json_t *room_info(const vr_room *r)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "room", json_integer((json_int_t)r->id));
+    json_object_set_new(o, "room", vr_id_json(r->id));
     json_object_set_new(o, "description", json_string(r->description));
     json_object_set_new(o, "pin_required", json_boolean(r->pin != NULL));
     json_object_set_new(o, "is_private", json_boolean(r->is_private));
@@ -578,13 +657,13 @@ static json_t *req_listparticipants(json_t *body)
     if (!r) return err;
     json_t *list = json_array();
     for (vr_participant *p = r->participants; p; p = p->next) {
-        json_t *o = json_pack("{s:I,s:b}", "id", (json_int_t)p->id, "publisher", p->active);
+        json_t *o = json_pack("{s:o,s:b}", "id", vr_id_json(p->id), "publisher", p->active);
         if (p->display) json_object_set_new(o, "display", json_string(p->display));
         if (r->audiolevel_event && p->active)
             json_object_set_new(o, "talking", json_boolean(vr_participant_talking(p)));
         json_array_append_new(list, o);
     }
-    json_t *o = json_pack("{s:s,s:I}", "videoroom", "participants", "room", (json_int_t)r->id);
+    json_t *o = json_pack("{s:s,s:o}", "videoroom", "participants", "room", vr_id_json(r->id));
     json_object_set_new(o, "participants", list);
     return o;
 }
@@ -595,9 +674,14 @@ static json_t *req_kick(json_t *body)
     vr_room *r = room_from(body, &err);
     if (!r) return err;
     if ((err = check_secret(r->secret, body, "secret"))) return err;
-    if (vr_check_field(body, "id", JSON_INTEGER, true, &err) < 0) return err;
-    uint64_t id = (uint64_t)json_integer_value(json_object_get(body, "id"));
-    char text[128];
+    uint64_t id;
+    if (vr_id_field(body, "id", true, &id, &err) < 0) return err;
+    char buf[24], rbuf[24];
+    if (!vr_find_participant(r, id))
+        return vr_error(VR_ERROR_NO_SUCH_FEED, "No such user %s in room %s",
+                        sy_strid_json_text(json_object_get(body, "id"), buf, sizeof(buf)),
+                        vr_id_text(r->id, rbuf, sizeof(rbuf)));
+    char text[600];
     int code = vr_room_kick(r, id, text, sizeof(text));
     if (code) return vr_error(code, "%s", text);
     return json_pack("{s:s}", "videoroom", "success");

@@ -37,11 +37,12 @@ static json_t *read_stream_ref(json_t *item, bool required, const char *list, ui
     json_t *err = NULL;
     if (!json_is_object(item))
         return vr_error(VR_ERROR_INVALID_ELEMENT, "Invalid element (%s should contain objects)", list);
-    if (vr_check_field(item, "feed", JSON_INTEGER, required, &err) < 0 ||
+    if (vr_id_field(item, "feed", required, feed, &err) < 0 ||
         vr_check_field(item, "mid", JSON_STRING, required, &err) < 0 ||
         vr_check_field(item, "sub_mid", JSON_STRING, required, &err) < 0)
         return err;
-    *feed = (uint64_t)json_integer_value(json_object_get(item, "feed"));
+    /* A string ID nobody holds: a feed that matches no stream (0 would mean none given). */
+    if (vr_ids.on && !*feed && json_object_get(item, "feed")) *feed = UINT64_MAX;
     *mid = json_string_value(json_object_get(item, "mid"));
     *sub_mid = json_string_value(json_object_get(item, "sub_mid"));
     return NULL;
@@ -75,16 +76,18 @@ static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_p
                         vr_participant **owners, bool *added)
 {
     json_t *err = NULL;
-    if (vr_check_field(item, "feed", JSON_INTEGER, true, &err) < 0 ||
+    uint64_t feed;
+    if (vr_id_field(item, "feed", true, &feed, &err) < 0 ||
         vr_check_field(item, "mid", JSON_STRING, false, &err) < 0 ||
         vr_check_field(item, "substream", JSON_INTEGER, false, &err) < 0 ||
         vr_check_field(item, "temporal", JSON_INTEGER, false, &err) < 0 ||
         vr_check_field(item, "fallback", JSON_INTEGER, false, &err) < 0 ||
         vr_check_field(item, "send", JSON_TRUE, false, &err) < 0)
         return err;
-    uint64_t feed = (uint64_t)json_integer_value(json_object_get(item, "feed"));
+    char ftext[24];
+    const char *feed_text = sy_strid_json_text(json_object_get(item, "feed"), ftext, sizeof(ftext));
     vr_participant *p = vr_find_participant(r, feed);
-    if (!p || !p->published) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such feed (%" PRIu64 ")", feed);
+    if (!p || !p->published) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such feed (%s)", feed_text);
     const char *mid = json_string_value(json_object_get(item, "mid"));
     json_t *v;
     int found = 0;
@@ -140,7 +143,7 @@ static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_p
             added[slot] = true;
         }
     }
-    if (!found) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such mid '%s' in feed %" PRIu64, mid, feed);
+    if (!found) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such mid '%s' in feed %s", mid, feed_text);
     return NULL;
 }
 
@@ -151,7 +154,7 @@ json_t *vr_sub_stream_json(const vr_subscriber *sub, const vr_sub_stream *st)
         json_t *ids = json_array();
         bool ready = false;
         for (int i = 0; i < sub->n_data_feeds; i++) {
-            json_array_append_new(ids, json_integer((json_int_t)sub->data_feeds[i]));
+            json_array_append_new(ids, vr_id_json(sub->data_feeds[i]));
             vr_participant *p = vr_find_participant(sub->room, sub->data_feeds[i]);
             if (p && p->active) ready = true;
         }
@@ -160,10 +163,12 @@ json_t *vr_sub_stream_json(const vr_subscriber *sub, const vr_sub_stream *st)
                          "type", "data", "active", active, "send", st->send, "ready",
                          active && ready, "sources", sub->n_data_feeds, "source_ids", ids);
     }
-    json_t *o = json_pack("{s:i,s:s,s:s,s:b,s:I,s:s,s:b,s:s,s:b}", "mindex", st->mindex, "mid",
+    json_t *o = json_pack("{s:i,s:s,s:s,s:b,s:o,s:s,s:b,s:s,s:b}", "mindex", st->mindex, "mid",
                           st->mid, "type", st->video ? "video" : "audio", "active", st->feed_id != 0,
-                          "feed_id", (json_int_t)st->feed_id, "feed_mid", st->feed_mid, "send",
+                          "feed_id", vr_id_json(st->feed_id), "feed_mid", st->feed_mid, "send",
                           st->send, "codec", sy_codec_id(st->codec), "ready", false);
+    /* String IDs: no feed_id once the feed is gone (as Janus, which leaves it out). */
+    if (vr_ids.on && !st->feed_id) json_object_del(o, "feed_id");
     vr_participant *p = st->feed_id ? vr_find_participant(sub->room, st->feed_id) : NULL;
     if (p && p->active && !st->removed) json_object_set_new(o, "ready", json_true());
     if (st->removed) json_object_set_new(o, "active", json_false());
@@ -179,8 +184,9 @@ json_t *vr_sub_stream_json(const vr_subscriber *sub, const vr_sub_stream *st)
 json_t *vr_join_subscriber(vr_session *s, vr_room *r, json_t *body, json_t **offer)
 {
     json_t *err = NULL;
+    uint64_t feed_id;
     if (vr_check_field(body, "streams", JSON_ARRAY, false, &err) < 0 ||
-        vr_check_field(body, "feed", JSON_INTEGER, false, &err) < 0 ||
+        vr_id_field(body, "feed", false, &feed_id, &err) < 0 ||
         vr_check_field(body, "private_id", JSON_INTEGER, false, &err) < 0 ||
         vr_check_field(body, "autoupdate", JSON_TRUE, false, &err) < 0)
         return err;
@@ -254,7 +260,7 @@ json_t *vr_join_subscriber(vr_session *s, vr_room *r, json_t *body, json_t **off
     vr_fwd_sub_attach(vr_room_worker(r), sub->fwd);
     *offer = json_pack("{s:s,s:s}", "type", "offer", "sdp", sdp);
     free(sdp);
-    json_t *ev = json_pack("{s:s,s:I}", "videoroom", "attached", "room", (json_int_t)r->id);
+    json_t *ev = json_pack("{s:s,s:o}", "videoroom", "attached", "room", vr_id_json(r->id));
     json_t *list = json_array();
     for (int i = 0; i < sub->n_streams; i++)
         json_array_append_new(list, vr_sub_stream_json(sub, &sub->streams[i]));
@@ -262,7 +268,7 @@ json_t *vr_join_subscriber(vr_session *s, vr_room *r, json_t *body, json_t **off
     (void)src;
     if (legacy) {
         vr_participant *p = owners[0];
-        json_object_set_new(ev, "id", json_integer((json_int_t)p->id));
+        json_object_set_new(ev, "id", vr_id_json(p->id));
         if (p->display) json_object_set_new(ev, "display", json_string(p->display));
         json_object_set_new(ev, "warning", json_string("deprecated_api"));
     }
@@ -437,7 +443,7 @@ json_t *vr_sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t **off
         vr_fwd_sub_remove(worker, sub->fwd, i);
         changed = true;
     }
-    if (!changed) return json_pack("{s:s,s:I}", "videoroom", "updated", "room", (json_int_t)r->id);
+    if (!changed) return json_pack("{s:s,s:o}", "videoroom", "updated", "room", vr_id_json(r->id));
     return vr_sub_offer_event(sub, offer);
 }
 
@@ -446,14 +452,16 @@ json_t *vr_sub_update(vr_subscriber *sub, json_t *add, json_t *del, json_t **off
  * Returns the 1.x streams list, or NULL with *err. */
 static json_t *legacy_switch_streams(vr_subscriber *sub, json_t *body, json_t **err)
 {
-    if (vr_check_field(body, "feed", JSON_INTEGER, true, err) < 0 ||
+    uint64_t feed;
+    if (vr_id_field(body, "feed", true, &feed, err) < 0 ||
         vr_check_field(body, "audio", JSON_TRUE, false, err) < 0 ||
         vr_check_field(body, "video", JSON_TRUE, false, err) < 0)
         return NULL;
-    uint64_t feed = (uint64_t)json_integer_value(json_object_get(body, "feed"));
+    char ftext[24];
+    const char *feed_text = sy_strid_json_text(json_object_get(body, "feed"), ftext, sizeof(ftext));
     vr_participant *p = vr_find_participant(sub->room, feed);
     if (!p || !p->published) {
-        *err = vr_error(VR_ERROR_NO_SUCH_FEED, "No such feed (%" PRIu64 ")", feed);
+        *err = vr_error(VR_ERROR_NO_SUCH_FEED, "No such feed (%s)", feed_text);
         return NULL;
     }
     bool want_audio = !json_is_false(json_object_get(body, "audio"));
@@ -467,14 +475,14 @@ static json_t *legacy_switch_streams(vr_subscriber *sub, json_t *body, json_t **
             const vr_pub_stream *ps = &p->streams[j];
             if (used[j] || ps->video != st->video || ps->codec != st->codec) continue;
             used[j] = true;
-            json_array_append_new(list, json_pack("{s:I,s:s,s:s}", "feed", (json_int_t)feed, "mid",
+            json_array_append_new(list, json_pack("{s:o,s:s,s:s}", "feed", vr_id_json(feed), "mid",
                                                   ps->mid, "sub_mid", st->mid));
             break;
         }
     }
     if (!json_array_size(list)) {
         json_decref(list);
-        *err = vr_error(VR_ERROR_INVALID_ELEMENT, "Feed %" PRIu64 " has no stream to switch to", feed);
+        *err = vr_error(VR_ERROR_INVALID_ELEMENT, "Feed %s has no stream to switch to", feed_text);
         return NULL;
     }
     return list;
@@ -510,6 +518,9 @@ json_t *vr_sub_switch(vr_subscriber *sub, json_t *body)
         const char *mid, *sub_mid;
         if ((err = read_stream_ref(json_array_get(streams, i), true, "streams", &feed, &mid, &sub_mid)))
             return err;
+        char ftext[24];
+        const char *feed_text =
+            sy_strid_json_text(json_object_get(json_array_get(streams, i), "feed"), ftext, sizeof(ftext));
         slot[i] = -1;
         for (int j = 0; j < sub->n_streams; j++)
             if (!sub->streams[j].removed && !sub->streams[j].data &&
@@ -517,15 +528,15 @@ json_t *vr_sub_switch(vr_subscriber *sub, json_t *body)
                 slot[i] = j;
         if (slot[i] < 0) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such subscriber mid '%s'", sub_mid);
         vr_participant *p = vr_find_participant(r, feed);
-        if (!p || !p->published) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such feed (%" PRIu64 ")", feed);
+        if (!p || !p->published) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such feed (%s)", feed_text);
         pidx[i] = -1;
         for (int j = 0; j < p->n_streams; j++)
             if (!strcmp(p->streams[j].mid, mid)) pidx[i] = j;
-        if (pidx[i] < 0) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such mid '%s' in feed %" PRIu64, mid, feed);
+        if (pidx[i] < 0) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such mid '%s' in feed %s", mid, feed_text);
         if (p->streams[pidx[i]].codec != sub->streams[slot[i]].codec)
             return vr_error(VR_ERROR_INVALID_ELEMENT,
-                            "Invalid element (feed %" PRIu64 " mid '%s' has another codec than '%s')",
-                            feed, mid, sub_mid);
+                            "Invalid element (feed %s mid '%s' has another codec than '%s')",
+                            feed_text, mid, sub_mid);
         pubs[i] = p;
     }
     int changes = 0, worker = vr_room_worker(r);
@@ -545,8 +556,8 @@ json_t *vr_sub_switch(vr_subscriber *sub, json_t *body)
         vr_fwd_sub_switch(worker, sub->fwd, slot[i], p->fwd, pidx[i], ps->simulcast);
         changes++;
     }
-    json_t *ev = json_pack("{s:s,s:s,s:I,s:i}", "videoroom", "event", "switched", "ok", "room",
-                           (json_int_t)r->id, "changes", changes);
+    json_t *ev = json_pack("{s:s,s:s,s:o,s:i}", "videoroom", "event", "switched", "ok", "room",
+                           vr_id_json(r->id), "changes", changes);
     json_object_set_new(ev, "streams", vr_sub_streams_json(sub));
     return ev;
 }

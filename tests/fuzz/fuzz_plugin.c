@@ -19,6 +19,9 @@
  * to the plugin's incoming_data as raw text (one per JSON value, verbatim bytes).
  * The session is destroyed at the end of each input, so inputs replay alike; rooms an
  * input creates stay until the plugins are destroyed at exit.
+ *
+ * fuzz_plugin_strids.c builds this file with SY_FUZZ_STRING_IDS: the VideoRoom and
+ * TextRoom configs then set string_ids (rooms "1234" and "lobby"), corpus plugin_strids.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -96,6 +99,31 @@ static void teardown(void)
     rmdir(conf_dir);
 }
 
+#ifdef SY_FUZZ_STRING_IDS
+static void write_file(const char *name, const char *text)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/%s", conf_dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) abort();
+    fputs(text, f);
+    fclose(f);
+}
+
+static void write_string_ids_configs(void)
+{
+    write_file("switchyard.plugin.videoroom.jcfg",
+               "general: { string_ids = true }\n"
+               "room-1234: { description = \"Demo Room\" secret = \"adminpwd\" publishers = 6\n"
+               "  bitrate = 128000 fir_freq = 10 audiolevel_event = true }\n"
+               "room-lobby: { description = \"Lobby\" notify_joining = true require_pvtid = false }\n");
+    write_file("switchyard.plugin.textroom.jcfg",
+               "general: { string_ids = true }\n"
+               "room-1234: { description = \"Demo Room\" secret = \"adminpwd\" history = 5 }\n"
+               "room-lobby: { description = \"Lobby\" }\n");
+}
+#endif
+
 static void setup(void)
 {
     /* The sample configs, from the source tree this file is in (tests/fuzz/ -> conf/). */
@@ -104,8 +132,14 @@ static void setup(void)
     char *cut = strstr(src_conf, "tests/fuzz/");
     if (cut) strcpy(cut, "conf");
     if (!mkdtemp(conf_dir)) abort();
+#ifdef SY_FUZZ_STRING_IDS
+    (void)copy_file;
+    (void)src_conf;
+    write_string_ids_configs();
+#else
     copy_file(src_conf, conf_dir, "switchyard.plugin.videoroom.jcfg");
     copy_file(src_conf, conf_dir, "switchyard.plugin.textroom.jcfg");
+#endif
 
     uv_loop_init(&loop);
     sy_config_defaults(&cfg);
