@@ -572,6 +572,14 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
         }
     }
     if (p->level_event && !ps->video && pkt->audio_level >= 0) audio_level(p, ps, pkt->audio_level);
+    if (ps->vp9 && pkt->substream < 0 && !atomic_load_explicit(&ps->svc, memory_order_relaxed)) {
+        /* Until its first layered packet: is it SVC (announced as "svc", vr_fwd_pub_svc)? */
+        sy_rtp_header hdr;
+        sy_vp9_desc d;
+        if (sy_rtp_parse(pkt->data, pkt->len, &hdr) == 0 &&
+            sy_vp9_desc_parse(pkt->data + hdr.payload_offset, hdr.payload_len, &d) == 0 && d.l)
+            atomic_store_explicit(&ps->svc, true, memory_order_relaxed);
+    }
     if (!ps->n) return;
     /* The shared NACK history keeps the packet as received, before any rewriting. */
     int layer = pkt->substream > 0 && pkt->substream < SY_SIMULCAST_LAYERS ? pkt->substream : 0;
@@ -601,11 +609,7 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
         v9_ok = sy_rtp_parse(pkt->data, pkt->len, &hdr) == 0 &&
                 sy_vp9_desc_parse(pkt->data + hdr.payload_offset, hdr.payload_len, &v9) == 0;
         if (v9_ok && v9.l && pkt->substream >= 0) tid = v9.tid;
-        if (pkt->substream < 0) {
-            if (v9_ok && v9.l && !atomic_load_explicit(&ps->svc, memory_order_relaxed))
-                atomic_store_explicit(&ps->svc, true, memory_order_relaxed);
-            svc = atomic_load_explicit(&ps->svc, memory_order_relaxed);
-        }
+        svc = pkt->substream < 0 && atomic_load_explicit(&ps->svc, memory_order_relaxed);
     }
     bool pli = false;
     for (int i = 0; i < ps->n; i++) {
