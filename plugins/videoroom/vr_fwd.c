@@ -573,11 +573,13 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
     }
     if (p->level_event && !ps->video && pkt->audio_level >= 0) audio_level(p, ps, pkt->audio_level);
     if (ps->vp9 && pkt->substream < 0 && !atomic_load_explicit(&ps->svc, memory_order_relaxed)) {
-        /* Until its first layered packet: is it SVC (announced as "svc", vr_fwd_pub_svc)? */
+        /* Until its first packet of a layer above 0: is it SVC (announced as "svc",
+         * vr_fwd_pub_svc)? */
         sy_rtp_header hdr;
         sy_vp9_desc d;
         if (sy_rtp_parse(pkt->data, pkt->len, &hdr) == 0 &&
-            sy_vp9_desc_parse(pkt->data + hdr.payload_offset, hdr.payload_len, &d) == 0 && d.l)
+            sy_vp9_desc_parse(pkt->data + hdr.payload_offset, hdr.payload_len, &d) == 0 && d.l &&
+            (d.sid > 0 || d.tid > 0)) /* plain VP9 may carry L with layer 0 only */
             atomic_store_explicit(&ps->svc, true, memory_order_relaxed);
     }
     if (!ps->n) return;
