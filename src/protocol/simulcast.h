@@ -50,8 +50,10 @@ int sy_vp8_temporal_id(const uint8_t *payload, size_t len);
 
 /* Input packets of the current mapping that were dropped on purpose (temporal or
  * spatial layers above the receiver's target), remembered so that a packet reordered
- * across them still gets the number it would have had. */
-#define SY_RTP_REWRITER_DROPS 64
+ * across them (or a publisher's retransmission) still gets the number it would have
+ * had: about a second of an SVC stream dropped to its lowest layers. Searched only for
+ * packets older than the newest (reordered, RTX), not per in-order packet. */
+#define SY_RTP_REWRITER_DROPS 256
 
 typedef struct sy_rtp_rewriter {
     bool started;
