@@ -64,7 +64,7 @@ typedef struct vr_fwd_sub {
     sy_sent_map *sent;   /* video: what went out under which seq, for NACKs */
     uint32_t requester;  /* this stream's id in the publisher histories' backoff */
     sy_simulcast sim;
-    sy_svc svc; /* VP9 SVC: the layers this subscriber gets (vr_svc.c) */
+    sy_svc svc; /* VP9 SVC: the layers this subscriber gets (protocol/svc.c) */
 } vr_fwd_sub;
 
 struct vr_fwd_subscriber {
@@ -80,7 +80,7 @@ struct vr_fwd_subscriber {
 typedef struct {
     int mindex;
     bool video, simulcast, vp8, vp9;
-    _Atomic bool svc; /* VP9 with layer indices seen (worker writes, main reads) */
+    _Atomic bool svc; /* VP9 layers above 0 seen: SVC (worker writes, main reads) */
     bool muted; /* moderate */
     bool talking;
     int level_sum, level_count; /* audio levels of the current window */
@@ -602,7 +602,7 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
         }
     }
     /* VP9: the layer indices. One SSRC whose packets carry them is SVC: each subscriber
-     * gets the layers up to its spatial_layer/temporal_layer (vr_svc_select). With
+     * gets the layers up to its spatial_layer/temporal_layer (sy_svc_process). With
      * simulcast (one SSRC per layer), only the TID is used, like VP8's. */
     sy_vp9_desc v9;
     bool v9_ok = false, svc = false;
