@@ -45,6 +45,8 @@ static json_t *stream_json(const vr_participant *p, const vr_pub_stream *s)
     json_t *o = json_pack("{s:s,s:i,s:s,s:s}", "type", s->video ? "video" : "audio", "mindex",
                           s->mindex, "mid", s->mid, "codec", sy_codec_id(s->codec));
     if (s->simulcast) json_object_set_new(o, "simulcast", json_true());
+    if (s->svc || (p->fwd && vr_fwd_pub_svc(p->fwd, (int)(s - p->streams))))
+        json_object_set_new(o, "svc", json_true());
     const char *d = json_string_value(json_object_get(p->descriptions, s->mid));
     if (d) json_object_set_new(o, "description", json_string(d));
     if (s->muted) json_object_set_new(o, "moderated", json_true());

@@ -63,6 +63,7 @@ typedef struct vr_pub_stream {
     uint8_t pt, rtx_pt; /* rtx_pt 0: none */
     char fmtp[128];     /* the answered fmtp of the codec, "" if none */
     bool simulcast;
+    bool svc;     /* the publisher's jsep "svc" names it (the worker also detects VP9 SVC) */
     bool muted;   /* moderate: not forwarded */
     bool talking; /* audio: the last talking event said so */
     bool unsent;  /* the publisher's configure {mid, send:false}: not forwarded */
@@ -130,6 +131,7 @@ typedef struct vr_sub_stream {
     bool simulcast;
     int substream, temporal;
     int fallback_us; /* simulcast: silence of a layer before falling back; 0: 250 ms */
+    int spatial_layer, temporal_layer; /* VP9 SVC targets (0..2, default 2) */
     bool data; /* the subscription's one m=application: feed_id 0, fed by data_feeds */
 } vr_sub_stream;
 
@@ -282,6 +284,12 @@ void vr_fwd_sub_set_up(int worker, vr_fwd_subscriber *s, bool up);
 void vr_fwd_sub_set_send(int worker, vr_fwd_subscriber *s, int index, bool send);
 void vr_fwd_sub_set_layers(int worker, vr_fwd_subscriber *s, int index, int substream, int temporal);
 void vr_fwd_sub_set_fallback(int worker, vr_fwd_subscriber *s, int index, int fallback_us);
+/* VP9 SVC targets of stream index (-1: unchanged); a higher spatial layer asks for a key
+ * frame. */
+void vr_fwd_sub_set_svc(int worker, vr_fwd_subscriber *s, int index, int spatial, int temporal);
+/* Published stream index is VP9 with layer indices (SVC), as seen by the worker so far
+ * (main thread, while it holds p). */
+bool vr_fwd_pub_svc(vr_fwd_pub *p, int index);
 /* After attach: a new stream at index st->mindex, one removed, one fed by another source. */
 void vr_fwd_sub_add(int worker, vr_fwd_subscriber *s, const vr_sub_stream *st, uint32_t clock_rate,
                     vr_fwd_pub *src, int src_stream);

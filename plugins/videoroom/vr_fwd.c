@@ -29,6 +29,8 @@
 #include "protocol/rtp.h"
 #include "protocol/sent_map.h"
 #include "protocol/simulcast.h"
+#include "protocol/svc.h"
+#include "protocol/vp9.h"
 #include "vr.h"
 
 /* Packets remembered per publisher layer (about two seconds of a 2 Mbit/s stream), as
@@ -62,6 +64,7 @@ typedef struct vr_fwd_sub {
     sy_sent_map *sent;   /* video: what went out under which seq, for NACKs */
     uint32_t requester;  /* this stream's id in the publisher histories' backoff */
     sy_simulcast sim;
+    sy_svc svc; /* VP9 SVC: the layers this subscriber gets (protocol/svc.c) */
 } vr_fwd_sub;
 
 struct vr_fwd_subscriber {
@@ -77,7 +80,8 @@ struct vr_fwd_subscriber {
 
 typedef struct {
     int mindex;
-    bool video, simulcast, vp8;
+    bool video, simulcast, vp8, vp9;
+    _Atomic bool svc; /* VP9 layers above 0 seen: SVC (worker writes, main reads) */
     bool muted; /* moderate */
     bool talking;
     int level_sum, level_count; /* audio levels of the current window */
@@ -135,6 +139,7 @@ typedef enum {
     OP_SUB_SWITCH,
     OP_SUB_DATA_ADD,
     OP_SUB_DATA_DEL,
+    OP_SUB_SVC,
 } vr_op_kind;
 
 typedef struct {
@@ -351,6 +356,7 @@ static void run_op(void *arg)
                 sy_simulcast_init(&fs->sim, 2, 2, 0);
             }
             fs->rebase = true; /* the rewriter continues seq/ts from where it was */
+            sy_svc_init(&fs->svc, fs->svc.spatial_target, fs->svc.temporal_target);
             if (fs->sent) sy_sent_map_new_source(fs->sent); /* NACKs of the old source: void */
             link_sub(fs);
             if (s->up && !s->paused) pli_source(fs);
@@ -358,6 +364,17 @@ static void run_op(void *arg)
         break;
     case OP_SUB_FALLBACK:
         if (fs) fs->sim.fallback_us = op->a > 0 ? (uint64_t)op->a : 250000;
+        break;
+    case OP_SUB_SVC:
+        if (fs && fs->video) {
+            int sp = op->a >= 0 ? op->a : fs->svc.spatial_target;
+            int tl = op->b >= 0 ? op->b : fs->svc.temporal_target;
+            sy_svc_set_target(&fs->svc, sp, tl);
+            /* A higher spatial layer needs a key frame (or a P=0 layer frame). */
+            if (fs->svc.spatial >= 0 && fs->svc.spatial_target > fs->svc.spatial && s->up &&
+                !s->paused)
+                pli_source(fs);
+        }
         break;
     case OP_SUB_LAYERS:
         if (fs && fs->simulcast) {
@@ -536,6 +553,16 @@ void vr_fwd_pub_police_stats(vr_fwd_pub *p, bool *policed, uint64_t *drops)
     *drops = atomic_load_explicit(&p->police_drops, memory_order_relaxed);
 }
 
+/* {"videoroom":"event","room":R,"mid":M,<what>:N}: the layer a subscriber stream gets
+ * changed (substream, spatial_layer, temporal_layer). Only on a change, not per packet. */
+static void layer_event(vr_fwd_subscriber *s, const vr_fwd_sub *fs, const char *what, int value)
+{
+    json_t *ev = json_pack("{s:s,s:o,s:s,s:i}", "videoroom", "event", "room",
+                           room_json(s->room_id, s->room_str), "mid", fs->mid, what, value);
+    vr_core->push_event(s->h, NULL, ev, NULL);
+    json_decref(ev);
+}
+
 void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
 {
     if (pkt->mindex < 0 || pkt->mindex >= VR_MAX_STREAMS) return;
@@ -557,6 +584,16 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
         }
     }
     if (p->level_event && !ps->video && pkt->audio_level >= 0) audio_level(p, ps, pkt->audio_level);
+    if (ps->vp9 && pkt->substream < 0 && !atomic_load_explicit(&ps->svc, memory_order_relaxed)) {
+        /* Until its first packet of a layer above 0: is it SVC (announced as "svc",
+         * vr_fwd_pub_svc)? */
+        sy_rtp_header hdr;
+        sy_vp9_desc d;
+        if (sy_rtp_parse(pkt->data, pkt->len, &hdr) == 0 &&
+            sy_vp9_desc_parse(pkt->data + hdr.payload_offset, hdr.payload_len, &d) == 0 && d.l &&
+            (d.sid > 0 || d.tid > 0)) /* plain VP9 may carry L with layer 0 only */
+            atomic_store_explicit(&ps->svc, true, memory_order_relaxed);
+    }
     if (!ps->n) return;
     /* The shared NACK history keeps the packet as received, before any rewriting. */
     int layer = pkt->substream > 0 && pkt->substream < SY_SIMULCAST_LAYERS ? pkt->substream : 0;
@@ -576,6 +613,18 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
             if (pkt->substream >= 0) tid = sy_vp8_temporal_id(vp8, vp8_len);
         }
     }
+    /* VP9: the layer indices. One SSRC whose packets carry them is SVC: each subscriber
+     * gets the layers up to its spatial_layer/temporal_layer (sy_svc_process). With
+     * simulcast (one SSRC per layer), only the TID is used, like VP8's. */
+    sy_vp9_desc v9;
+    bool v9_ok = false, svc = false;
+    if (ps->vp9) {
+        sy_rtp_header hdr;
+        v9_ok = sy_rtp_parse(pkt->data, pkt->len, &hdr) == 0 &&
+                sy_vp9_desc_parse(pkt->data + hdr.payload_offset, hdr.payload_len, &v9) == 0;
+        if (v9_ok && v9.l && pkt->substream >= 0) tid = v9.tid;
+        svc = pkt->substream < 0 && atomic_load_explicit(&ps->svc, memory_order_relaxed);
+    }
     bool pli = false;
     for (int i = 0; i < ps->n; i++) {
         vr_fwd_sub *fs = ps->subs[i];
@@ -585,14 +634,30 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
             unsigned f = sy_simulcast_process(&fs->sim, pkt->substream, pkt->keyframe, tid,
                                               pkt->arrival_us);
             if (f & SY_SIMULCAST_NEED_KEYFRAME) pli = true;
-            if (f & SY_SIMULCAST_SWITCHED) {
-                json_t *ev = json_pack("{s:s,s:o,s:s,s:i}", "videoroom", "event", "room",
-                                       room_json(s->room_id, s->room_str), "mid", fs->mid, "substream",
-                                       fs->sim.substream);
-                vr_core->push_event(s->h, NULL, ev, NULL);
-                json_decref(ev);
+            if (f & SY_SIMULCAST_SWITCHED) layer_event(s, fs, "substream", fs->sim.substream);
+            if (!(f & SY_SIMULCAST_FORWARD)) {
+                /* A temporal layer dropped from the layer being forwarded: the outgoing
+                 * sequence closes up over it (other layers' SSRCs are ignored there). */
+                if (pkt->substream == fs->sim.substream)
+                    sy_rtp_rewriter_drop(&fs->rw, pkt->ssrc, pkt->seq);
+                continue;
             }
-            if (!(f & SY_SIMULCAST_FORWARD)) continue;
+        }
+        bool marker = pkt->marker;
+        if (svc) {
+            /* A malformed descriptor in a layered stream: dropped, like a layer above. */
+            unsigned f = v9_ok ? sy_svc_process(&fs->svc, &v9, pkt->keyframe) : 0;
+            if (f & SY_SVC_SPATIAL_CHANGED) layer_event(s, fs, "spatial_layer", fs->svc.spatial);
+            if (f & SY_SVC_TEMPORAL_CHANGED) layer_event(s, fs, "temporal_layer", fs->svc.temporal);
+            if ((f & SY_SVC_NEED_KEYFRAME) && pkt->arrival_us - fs->pli_us > 300000) {
+                fs->pli_us = pkt->arrival_us;
+                pli = true;
+            }
+            if (!(f & SY_SVC_FORWARD)) {
+                sy_rtp_rewriter_drop(&fs->rw, pkt->ssrc, pkt->seq);
+                continue;
+            }
+            if (f & SY_SVC_MARKER) marker = true;
         }
         if (fs->need_key) {
             if (pkt->keyframe) {
@@ -609,8 +674,9 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
         }
         uint16_t seq;
         uint32_t ts;
-        sy_rtp_rewriter_map(&fs->rw, pkt->ssrc, pkt->seq, pkt->timestamp, pkt->arrival_us, &seq,
-                            &ts);
+        if (sy_rtp_rewriter_map(&fs->rw, pkt->ssrc, pkt->seq, pkt->timestamp, pkt->arrival_us, &seq,
+                                &ts) < 0)
+            continue; /* reordered behind more drops than remembered: its number is unknown */
         sy_rtp_set_seq(pkt->data, pkt->len, seq);
         if (vp8) sy_vp8_rewriter_apply(&fs->vp8, pkt->ssrc, &vd, vp8, vp8_len);
         sy_rtp_set_timestamp(pkt->data, pkt->len, ts);
@@ -618,12 +684,15 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
         out.mindex = fs->mindex;
         out.seq = seq;
         out.timestamp = ts;
-        if (pkt->pt != fs->pt && pkt->len >= 2) {
-            pkt->data[1] = (uint8_t)((pkt->data[1] & 0x80) | fs->pt);
+        out.marker = marker;
+        uint8_t b1 = pkt->len >= 2 ? pkt->data[1] : 0;
+        if ((pkt->pt != fs->pt || marker != pkt->marker) && pkt->len >= 2) {
+            pkt->data[1] = (uint8_t)((marker ? 0x80 : 0) | fs->pt);
             out.pt = fs->pt;
         }
         if (fs->sent) {
             sy_sent_entry *e = sy_sent_map_put(fs->sent, seq, pkt->seq, ts, (uint8_t)layer, out.pt);
+            e->marker = marker;
             if (vp8 && vd.picture_id >= 0) {
                 e->vp8[0] = vp8[vd.pid_off];
                 if (vd.pid_15bit) e->vp8[1] = vp8[vd.pid_off + 1];
@@ -631,7 +700,7 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
             if (vp8 && vd.tl0picidx >= 0) e->vp8[2] = vp8[vd.tl0_off];
         }
         vr_core->relay_rtp(s->h, &out);
-        if (out.pt != pkt->pt) pkt->data[1] = (uint8_t)((pkt->data[1] & 0x80) | pkt->pt);
+        if (pkt->len >= 2) pkt->data[1] = b1;
     }
     if (pli) vr_core->send_pli(p->h, pkt->mindex);
 }
@@ -659,7 +728,7 @@ void vr_fwd_sub_nack(vr_fwd_subscriber *s, int mindex, const uint16_t *seqs, int
         memcpy(buf, stored, len);
         sy_rtp_set_seq(buf, len, e->out_seq);
         sy_rtp_set_timestamp(buf, len, e->out_ts);
-        buf[1] = (uint8_t)((buf[1] & 0x80) | e->pt);
+        buf[1] = (uint8_t)((e->marker ? 0x80 : 0) | e->pt);
         sy_rtp_header hdr;
         if (sy_rtp_parse(buf, len, &hdr) < 0) continue;
         sy_vp8_desc vd;
@@ -673,7 +742,7 @@ void vr_fwd_sub_nack(vr_fwd_subscriber *s, int mindex, const uint16_t *seqs, int
         }
         sy_rtp_packet out = {
             .data = buf, .len = len, .mindex = fs->mindex, .video = true, .ssrc = hdr.ssrc,
-            .seq = e->out_seq, .timestamp = e->out_ts, .pt = e->pt, .marker = hdr.marker,
+            .seq = e->out_seq, .timestamp = e->out_ts, .pt = e->pt, .marker = e->marker,
             .substream = -1, .audio_level = -1,
         };
         vr_core->resend_rtp(s->h, &out);
@@ -732,6 +801,7 @@ vr_fwd_pub *vr_fwd_pub_new(sy_plugin_handle *h, const vr_pub_stream *streams, in
         p->s[i].video = streams[i].video;
         p->s[i].simulcast = streams[i].simulcast;
         p->s[i].vp8 = streams[i].video && streams[i].codec == SY_CODEC_VP8;
+        p->s[i].vp9 = streams[i].video && streams[i].codec == SY_CODEC_VP9;
         if (streams[i].video) {
             /* Allocated here, on the main thread; used and freed on the worker. Without
              * memory the stream just has no retransmissions. */
@@ -797,6 +867,7 @@ static void fill_sub(vr_fwd_sub *fs, const vr_sub_stream *st, uint32_t clock_rat
     fs->sent = st->video ? malloc(sizeof(*fs->sent)) : NULL;
     if (fs->sent) sy_sent_map_init(fs->sent);
     sy_simulcast_init(&fs->sim, st->substream, st->temporal, (uint64_t)st->fallback_us);
+    sy_svc_init(&fs->svc, st->spatial_layer, st->temporal_layer);
 }
 
 void vr_fwd_sub_add_stream(vr_fwd_subscriber *s, const vr_sub_stream *st, uint32_t clock_rate,
@@ -872,6 +943,16 @@ void vr_fwd_sub_set_send(int worker, vr_fwd_subscriber *s, int index, bool send)
 void vr_fwd_sub_set_layers(int worker, vr_fwd_subscriber *s, int index, int substream, int temporal)
 {
     post(worker, OP_SUB_LAYERS, NULL, s, index, substream, temporal);
+}
+
+void vr_fwd_sub_set_svc(int worker, vr_fwd_subscriber *s, int index, int spatial, int temporal)
+{
+    post(worker, OP_SUB_SVC, NULL, s, index, spatial, temporal);
+}
+
+bool vr_fwd_pub_svc(vr_fwd_pub *p, int index)
+{
+    return index >= 0 && index < p->n && atomic_load_explicit(&p->s[index].svc, memory_order_relaxed);
 }
 
 void vr_fwd_sub_set_fallback(int worker, vr_fwd_subscriber *s, int index, int fallback_us)

@@ -45,6 +45,26 @@ static json_t *offer_codecs(const vr_room *r, json_t *body, const char **ac, con
  * and its subscribers are moved to it stream by stream (vr_pub_relink), so existing
  * subscribers keep receiving what they received. Streams that went away (port 0,
  * inactive, sendonly-less) leave their subscribers; added ones are announced. */
+/* The client's jsep "svc" ([{mindex|mid, svc:"L3T3"}], janus.js sends it for SVC
+ * encodings): those video streams are announced with "svc":true (as the worker does once
+ * it sees VP9 layer indices). Unknown entries are ignored. */
+static void jsep_svc(json_t *jsep, vr_pub_stream *st, int n)
+{
+    json_t *list = json_object_get(jsep, "svc");
+    for (size_t k = 0; k < json_array_size(list); k++) {
+        json_t *e = json_array_get(list, k);
+        json_t *mid = json_object_get(e, "mid"), *mindex = json_object_get(e, "mindex");
+        if (!json_is_string(json_object_get(e, "svc"))) continue;
+        for (int i = 0; i < n; i++) {
+            if (!st[i].video) continue;
+            if ((json_is_string(mid) && !strcmp(json_string_value(mid), st[i].mid)) ||
+                (!json_is_string(mid) && json_is_integer(mindex) &&
+                 json_integer_value(mindex) == st[i].mindex))
+                st[i].svc = true;
+        }
+    }
+}
+
 static json_t *pub_renegotiate(vr_session *s, json_t *body, json_t *jsep, json_t **answer)
 {
     vr_participant *p = s->pub;
@@ -61,6 +81,7 @@ static json_t *pub_renegotiate(vr_session *s, json_t *body, json_t *jsep, json_t
                                         ac, vc, ns, &n,
                                         &nd, errtext, sizeof(errtext));
     if (!sdp) return vr_error(VR_ERROR_INVALID_SDP, "Error generating the answer: %s", errtext);
+    jsep_svc(jsep, ns, n);
     bool changed = n != p->n_streams || nd.present != p->data.present;
     for (int i = 0; i < n; i++) {
         int o = same_stream(p->streams, p->n_streams, &ns[i]);
@@ -212,6 +233,7 @@ json_t *vr_do_publish(vr_session *s, json_t *body, json_t *jsep, json_t **answer
                                         ac, vc,
                                         p->streams, &n, &p->data, errtext, sizeof(errtext));
     if (!sdp) return vr_error(VR_ERROR_INVALID_SDP, "Error generating the answer: %s", errtext);
+    jsep_svc(jsep, p->streams, n);
     p->n_streams = n;
     const char *display = json_string_value(json_object_get(body, "display"));
     if (display) {

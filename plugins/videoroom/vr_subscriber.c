@@ -31,6 +31,17 @@ static int fallback_of(json_t *v)
     return f <= 0 ? 0 : f > 10000000 ? 10000000 : (int)f;
 }
 
+/* spatial_layer / temporal_layer (VP9 SVC): integers when present. Janus clamps any
+ * integer to the layers there are; negative ones are refused like the other layers. */
+static json_t *check_svc_fields(json_t *item)
+{
+    json_t *err = NULL;
+    if (vr_check_field(item, "spatial_layer", JSON_INTEGER, false, &err) < 0 ||
+        vr_check_field(item, "temporal_layer", JSON_INTEGER, false, &err) < 0)
+        return err;
+    return NULL;
+}
+
 static json_t *read_stream_ref(json_t *item, bool required, const char *list, uint64_t *feed,
                                const char **mid, const char **sub_mid)
 {
@@ -82,7 +93,8 @@ static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_p
         vr_check_field(item, "substream", JSON_INTEGER, false, &err) < 0 ||
         vr_check_field(item, "temporal", JSON_INTEGER, false, &err) < 0 ||
         vr_check_field(item, "fallback", JSON_INTEGER, false, &err) < 0 ||
-        vr_check_field(item, "send", JSON_TRUE, false, &err) < 0)
+        vr_check_field(item, "send", JSON_TRUE, false, &err) < 0 ||
+        (err = check_svc_fields(item)))
         return err;
     char ftext[24];
     const char *feed_text = sy_strid_json_text(json_object_get(item, "feed"), ftext, sizeof(ftext));
@@ -113,6 +125,8 @@ static json_t *add_feed(vr_subscriber *sub, vr_room *r, json_t *item, const vr_p
         st->substream = layer_of(json_object_get(item, "substream"));
         st->temporal = layer_of(json_object_get(item, "temporal"));
         st->fallback_us = fallback_of(json_object_get(item, "fallback"));
+        st->spatial_layer = layer_of(json_object_get(item, "spatial_layer"));
+        st->temporal_layer = layer_of(json_object_get(item, "temporal_layer"));
         src[slot] = ps;
         owners[slot] = p;
         added[slot] = true;
@@ -178,6 +192,17 @@ json_t *vr_sub_stream_json(const vr_subscriber *sub, const vr_sub_stream *st)
                             json_pack("{s:i,s:i,s:i,s:i}", "substream", -1, "substream-target",
                                       st->substream, "temporal-layer", -1,
                                       "temporal-layer-target", st->temporal));
+    if (st->video && p && !st->removed) {
+        int k = -1;
+        for (int i = 0; i < p->n_streams && k < 0; i++)
+            if (!strcmp(p->streams[i].mid, st->feed_mid)) k = i;
+        if (k >= 0 && (p->streams[k].svc || (p->fwd && vr_fwd_pub_svc(p->fwd, k))))
+            json_object_set_new(o, "svc",
+                                json_pack("{s:i,s:i,s:i,s:i}", "spatial-layer", -1,
+                                          "target-spatial-layer", st->spatial_layer,
+                                          "temporal-layer", -1, "target-temporal-layer",
+                                          st->temporal_layer));
+    }
     return o;
 }
 
@@ -283,12 +308,14 @@ static json_t *configure_sub_item(vr_subscriber *sub, json_t *item, const char *
         vr_check_field(item, "send", JSON_TRUE, false, &err) < 0 ||
         vr_check_field(item, "substream", JSON_INTEGER, false, &err) < 0 ||
         vr_check_field(item, "temporal", JSON_INTEGER, false, &err) < 0 ||
-        vr_check_field(item, "fallback", JSON_INTEGER, false, &err) < 0)
+        vr_check_field(item, "fallback", JSON_INTEGER, false, &err) < 0 ||
+        (err = check_svc_fields(item)))
         return err;
     const char *mid = json_string_value(json_object_get(item, "mid"));
     json_t *send = json_object_get(item, "send");
     json_t *fb = json_object_get(item, "fallback");
     json_t *ss = json_object_get(item, "substream"), *tl = json_object_get(item, "temporal");
+    json_t *sl = json_object_get(item, "spatial_layer"), *tll = json_object_get(item, "temporal_layer");
     int worker = vr_room_worker(sub->room);
     bool found = false;
     for (int i = 0; i < sub->n_streams; i++) {
@@ -308,6 +335,12 @@ static json_t *configure_sub_item(vr_subscriber *sub, json_t *item, const char *
             if (ss) st->substream = layer_of(ss);
             if (tl) st->temporal = layer_of(tl);
             vr_fwd_sub_set_layers(worker, sub->fwd, i, st->substream, st->temporal);
+        }
+        if ((sl || tll) && st->video) {
+            /* Any video stream: the publisher's SVC may start after the subscription. */
+            if (sl) st->spatial_layer = layer_of(sl);
+            if (tll) st->temporal_layer = layer_of(tll);
+            vr_fwd_sub_set_svc(worker, sub->fwd, i, st->spatial_layer, st->temporal_layer);
         }
     }
     if (mid && !found) return vr_error(VR_ERROR_NO_SUCH_FEED, "No such mid '%s'", mid);

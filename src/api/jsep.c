@@ -168,6 +168,10 @@ json_t *sy_jsep_incoming(sy_plugin_handle *h, json_t *jsep, const char *tr, json
         json_object_set_new(*plugin_jsep, "type", json_string(offer ? "offer" : "answer"));
         json_object_set_new(*plugin_jsep, "sdp", json_string(anon));
         if (h->pc && offer) json_object_set_new(*plugin_jsep, "update", json_true());
+        /* janus.js's per-stream SVC modes ([{mindex|mid, svc:"L3T3"}]): the plugin's to
+         * read (VideoRoom announces those streams as svc). */
+        json_t *svc = json_object_get(jsep, "svc");
+        if (offer && json_is_array(svc)) json_object_set(*plugin_jsep, "svc", svc);
         free(anon);
     }
     return NULL;

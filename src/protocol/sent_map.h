@@ -14,6 +14,7 @@
 #ifndef SY_PROTOCOL_SENT_MAP_H
 #define SY_PROTOCOL_SENT_MAP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define SY_SENT_MAP_SLOTS 512 /* a power of two */
@@ -23,6 +24,7 @@ typedef struct sy_sent_entry {
     uint16_t out_seq, in_seq;
     uint32_t out_ts;
     uint8_t layer, pt;
+    bool marker;    /* the RTP marker as sent (SVC moves it to the top forwarded layer) */
     uint8_t vp8[3]; /* picture id (1 or 2 bytes) and TL0PICIDX as written, if any */
 } sy_sent_entry;
 

@@ -74,8 +74,23 @@ void sy_rtp_rewriter_init(sy_rtp_rewriter *r, uint32_t clock_rate)
     r->clock_rate = clock_rate ? clock_rate : 90000;
 }
 
-void sy_rtp_rewriter_map(sy_rtp_rewriter *r, uint32_t ssrc_in, uint16_t seq_in, uint32_t ts_in,
-                         uint64_t now_us, uint16_t *seq_out, uint32_t *ts_out)
+/* Drops recorded after input seq `seq` (they do not shift its number), or -1 when the
+ * ring has forgotten drops that may lie after it, or seq itself was dropped (it has no
+ * number of its own). */
+static int drops_after(const sy_rtp_rewriter *r, uint16_t seq)
+{
+    int n = 0;
+    for (int i = 0; i < r->n_drops; i++) {
+        uint16_t d = r->drops[(r->drop_head + SY_RTP_REWRITER_DROPS - 1 - i) % SY_RTP_REWRITER_DROPS];
+        if (d == seq) return -1;
+        if ((int16_t)(d - seq) < 0) return n; /* the ring is in input order */
+        n++;
+    }
+    return r->n_drops == SY_RTP_REWRITER_DROPS ? -1 : n;
+}
+
+int sy_rtp_rewriter_map(sy_rtp_rewriter *r, uint32_t ssrc_in, uint16_t seq_in, uint32_t ts_in,
+                        uint64_t now_us, uint16_t *seq_out, uint32_t *ts_out)
 {
     if (!r->started || ssrc_in != r->ssrc_in) {
         uint16_t next_seq = r->started ? (uint16_t)(r->last_seq_out + 1) : seq_in;
@@ -91,8 +106,19 @@ void sy_rtp_rewriter_map(sy_rtp_rewriter *r, uint32_t ssrc_in, uint16_t seq_in, 
         r->seq_base_out = next_seq;
         r->ts_base_in = ts_in;
         r->ts_base_out = next_ts;
+        r->max_seq_in = seq_in;
+        r->drop_off = 0;
+        r->n_drops = r->drop_head = 0;
     }
-    uint16_t seq = (uint16_t)(r->seq_base_out + (uint16_t)(seq_in - r->seq_base_in));
+    uint16_t off = r->drop_off;
+    if ((int16_t)(seq_in - r->max_seq_in) > 0) {
+        r->max_seq_in = seq_in;
+    } else if (r->n_drops) {
+        int after = drops_after(r, seq_in);
+        if (after < 0) return -1;
+        off = (uint16_t)(off - after);
+    }
+    uint16_t seq = (uint16_t)(r->seq_base_out + (uint16_t)(seq_in - r->seq_base_in) - off);
     uint32_t ts = r->ts_base_out + (ts_in - r->ts_base_in);
     /* Only the newest packet moves the continuation point (retransmissions may be older). */
     if ((int16_t)(seq - r->last_seq_out) > 0 || r->last_out_us == 0) {
@@ -102,6 +128,17 @@ void sy_rtp_rewriter_map(sy_rtp_rewriter *r, uint32_t ssrc_in, uint16_t seq_in, 
     }
     *seq_out = seq;
     *ts_out = ts;
+    return 0;
+}
+
+void sy_rtp_rewriter_drop(sy_rtp_rewriter *r, uint32_t ssrc_in, uint16_t seq_in)
+{
+    if (!r->started || ssrc_in != r->ssrc_in || (int16_t)(seq_in - r->max_seq_in) <= 0) return;
+    r->max_seq_in = seq_in;
+    r->drop_off++;
+    r->drops[r->drop_head] = seq_in;
+    r->drop_head = (r->drop_head + 1) % SY_RTP_REWRITER_DROPS;
+    if (r->n_drops < SY_RTP_REWRITER_DROPS) r->n_drops++;
 }
 
 int sy_vp8_desc_parse(const uint8_t *p, size_t len, sy_vp8_desc *d)

@@ -48,6 +48,13 @@ unsigned sy_simulcast_process(sy_simulcast *s, int substream, bool keyframe, int
 /* The VP8 payload descriptor's temporal layer id (TID), or -1 when absent/truncated. */
 int sy_vp8_temporal_id(const uint8_t *payload, size_t len);
 
+/* Input packets of the current mapping that were dropped on purpose (temporal or
+ * spatial layers above the receiver's target), remembered so that a packet reordered
+ * across them (or a publisher's retransmission) still gets the number it would have
+ * had: about a second of an SVC stream dropped to its lowest layers. Searched only for
+ * packets older than the newest (reordered, RTX), not per in-order packet. */
+#define SY_RTP_REWRITER_DROPS 256
+
 typedef struct sy_rtp_rewriter {
     bool started;
     uint32_t ssrc_in;     /* source being forwarded */
@@ -55,14 +62,27 @@ typedef struct sy_rtp_rewriter {
     uint32_t ts_base_in, ts_base_out, last_ts_out;
     uint64_t last_out_us;
     uint32_t clock_rate;  /* for the timestamp gap across a switch */
+    /* Drops: the outgoing sequence skips them (no gap for the receiver to NACK). */
+    uint16_t max_seq_in;  /* newest input seq of this mapping, forwarded or dropped */
+    uint16_t drop_off;    /* dropped so far in this mapping (mod 2^16) */
+    uint16_t drops[SY_RTP_REWRITER_DROPS]; /* the latest dropped input seqs, a ring */
+    int n_drops, drop_head;
 } sy_rtp_rewriter;
 
 void sy_rtp_rewriter_init(sy_rtp_rewriter *r, uint32_t clock_rate);
 /* Maps one forwarded packet. A new ssrc_in starts a new mapping that continues the
  * outgoing sequence (+1) and timestamp (+ the wall time since the last packet, at
- * least one 90 kHz tick). Returns the outgoing seq and ts. */
-void sy_rtp_rewriter_map(sy_rtp_rewriter *r, uint32_t ssrc_in, uint16_t seq_in, uint32_t ts_in,
-                         uint64_t now_us, uint16_t *seq_out, uint32_t *ts_out);
+ * least one 90 kHz tick). Fills the outgoing seq and ts; the outgoing seq leaves out
+ * the packets given to sy_rtp_rewriter_drop. Returns 0, or -1 when the packet is older
+ * than the drops remembered (its number is unknown: do not send it). */
+int sy_rtp_rewriter_map(sy_rtp_rewriter *r, uint32_t ssrc_in, uint16_t seq_in, uint32_t ts_in,
+                        uint64_t now_us, uint16_t *seq_out, uint32_t *ts_out);
+/* A packet of the current mapping is not forwarded on purpose: the outgoing sequence
+ * closes up over it. Only a drop newer than every packet seen counts: a dropped packet
+ * that arrives after a later one was already numbered leaves its hole (the receiver
+ * NACKs it; nothing was sent under that number, so nothing is resent). Packets of
+ * another SSRC (not yet switched to) are ignored. */
+void sy_rtp_rewriter_drop(sy_rtp_rewriter *r, uint32_t ssrc_in, uint16_t seq_in);
 
 /* VP8 payload descriptor fields a forwarder rewrites (RFC 7741 4.2). */
 typedef struct sy_vp8_desc {

@@ -7,6 +7,7 @@
 #include "check.h"
 #include "protocol/nack.h"
 #include "protocol/sent_map.h"
+#include "protocol/simulcast.h"
 
 /* A 14-byte RTP packet whose payload says which publisher seq it is. */
 static size_t make_pkt(uint8_t *p, uint16_t seq)
@@ -100,5 +101,50 @@ int main(void)
     CHECK_EQ_INT(a.epoch, 1);
     CHECK(sy_sent_map_get(&a, 5) == NULL);
     sy_nack_history_free(h);
+    {
+        /* Dropped layers: the subscriber's seq closes up over them (sy_rtp_rewriter_drop),
+         * and its NACKs still find the right publisher packet: a NACK of the seq just
+         * before or after a run of drops gets the forwarded neighbour, never a dropped
+         * packet; the hole a late drop leaves is answered with nothing. Across the
+         * wraparound of the publisher's seq. */
+        sy_nack_history *hv = sy_nack_history_new(&hc);
+        static sy_sent_map m;
+        sy_sent_map_init(&m);
+        sy_rtp_rewriter rw;
+        sy_rtp_rewriter_init(&rw, 90000);
+        uint16_t out_of[64]; /* publisher seq 65520 + i -> subscriber seq, or 0 if dropped */
+        uint64_t now = 50000;
+        for (int i = 0; i < 40; i++) {
+            uint16_t in = (uint16_t)(65520 + i);
+            sy_nack_history_put(hv, in, pkt, make_pkt(pkt, in), now);
+            out_of[i] = 0;
+            if (i % 4 == 1 || i % 4 == 3) { /* an L1T3 pattern with TID 1 and 2 dropped */
+                if (i == 27) continue;     /* lost upstream; arrives below, to be dropped */
+                sy_rtp_rewriter_drop(&rw, 77, in);
+                continue;
+            }
+            uint16_t so;
+            uint32_t to;
+            CHECK_EQ_INT(sy_rtp_rewriter_map(&rw, 77, in, 0, now, &so, &to), 0);
+            sy_sent_map_put(&m, so, in, to, 0, 96);
+            out_of[i] = so;
+        }
+        /* The forwarded ones are numbered without gaps, but for the one lost upstream. */
+        uint16_t prev = out_of[0];
+        for (int i = 2; i < 40; i += 2) {
+            int step = (uint16_t)(out_of[i] - prev);
+            CHECK_EQ_INT(step, i == 28 ? 2 : 1);
+            prev = out_of[i];
+        }
+        /* NACKs of each forwarded seq give back exactly that publisher packet. */
+        for (int i = 0; i < 40; i += 2)
+            CHECK_EQ_INT(answer(hv, &m, 9, out_of[i], now), (uint16_t)(65520 + i));
+        /* The hole left for 27 (it came late and was dropped): nothing to resend. */
+        sy_rtp_rewriter_drop(&rw, 77, (uint16_t)(65520 + 27));
+        CHECK_EQ_INT(answer(hv, &m, 9, (uint16_t)(out_of[26] + 1), now), -100);
+        /* A NACK for a seq never sent yet (after the last) is not answered either. */
+        CHECK_EQ_INT(answer(hv, &m, 9, (uint16_t)(out_of[38] + 1), now), -100);
+        sy_nack_history_free(hv);
+    }
     return CHECK_DONE();
 }

@@ -216,5 +216,52 @@ int main(void)
     sy_vp8_desc_parse(nn, sizeof(nn), &vd);
     sy_vp8_rewriter_apply(&vr, 4, &vd, nn, sizeof(nn));
     CHECK(nn[0] == 0x10 && nn[1] == 0xAA);
+    {
+        /* Drops close up the outgoing sequence: no gap for the receiver to NACK. */
+        sy_rtp_rewriter w;
+        sy_rtp_rewriter_init(&w, 90000);
+        uint16_t o;
+        uint32_t t2;
+        CHECK_EQ_INT(sy_rtp_rewriter_map(&w, 5, 65533, 0, 0, &o, &t2), 0);
+        CHECK_EQ_INT(o, 65533);
+        sy_rtp_rewriter_drop(&w, 5, 65534);
+        sy_rtp_rewriter_drop(&w, 5, 65535); /* across the wrap */
+        sy_rtp_rewriter_map(&w, 5, 0, 0, 1, &o, &t2);
+        CHECK_EQ_INT(o, 65534);
+        sy_rtp_rewriter_drop(&w, 5, 1);
+        sy_rtp_rewriter_map(&w, 5, 3, 0, 2, &o, &t2); /* 2 lost upstream: the gap stays */
+        CHECK_EQ_INT(o, 0);
+        /* 2 arrives late (reordered across drop 1): the number it would have had. */
+        sy_rtp_rewriter_map(&w, 5, 2, 0, 3, &o, &t2);
+        CHECK_EQ_INT(o, 65535);
+        /* A packet from before the drops of the wrap (reordered far back). */
+        sy_rtp_rewriter_map(&w, 5, 65533, 0, 4, &o, &t2);
+        CHECK_EQ_INT(o, 65533);
+        /* A late drop (older than the newest packet) leaves its hole. */
+        sy_rtp_rewriter_map(&w, 5, 6, 0, 5, &o, &t2);
+        CHECK_EQ_INT(o, 3);
+        sy_rtp_rewriter_drop(&w, 5, 4);
+        sy_rtp_rewriter_map(&w, 5, 7, 0, 6, &o, &t2);
+        CHECK_EQ_INT(o, 4);
+        /* A drop of another SSRC is ignored; a switch continues at +1 and forgets drops. */
+        sy_rtp_rewriter_drop(&w, 9, 8);
+        sy_rtp_rewriter_map(&w, 5, 8, 0, 7, &o, &t2);
+        CHECK_EQ_INT(o, 5);
+        sy_rtp_rewriter_drop(&w, 5, 9);
+        sy_rtp_rewriter_map(&w, 9, 1000, 0, 8, &o, &t2);
+        CHECK_EQ_INT(o, 6);
+        sy_rtp_rewriter_map(&w, 9, 1001, 0, 9, &o, &t2);
+        CHECK_EQ_INT(o, 7);
+        /* More drops than the ring remembers: a packet older than all of them is refused
+         * (its number is unknown), a newer one is exact. */
+        for (int k = 0; k < SY_RTP_REWRITER_DROPS + 5; k++) sy_rtp_rewriter_drop(&w, 9, (uint16_t)(1002 + k));
+        uint16_t next = (uint16_t)(1002 + SY_RTP_REWRITER_DROPS + 5);
+        CHECK_EQ_INT(sy_rtp_rewriter_map(&w, 9, next, 0, 10, &o, &t2), 0);
+        CHECK_EQ_INT(o, 8);
+        CHECK_EQ_INT(sy_rtp_rewriter_map(&w, 9, 1000, 0, 11, &o, &t2), -1);
+        /* A dropped packet forwarded after all (a retransmission after a target change)
+         * has no number of its own: refused, it would reuse its neighbour's. */
+        CHECK_EQ_INT(sy_rtp_rewriter_map(&w, 9, (uint16_t)(next - 1), 0, 12, &o, &t2), -1);
+    }
     return CHECK_DONE();
 }

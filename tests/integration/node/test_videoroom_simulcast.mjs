@@ -4,6 +4,7 @@
 // new substream, the decoded frameWidth is the width the publisher sends that layer at (its
 // outbound-rtp stats per rid), the decoder keeps producing frames (framesDecoded increases)
 // and the switch did not break decoding (frames dropped and PLIs stay small, no freeze storm).
+// Then temporal 0: the dropped temporal layers leave no sequence gaps (no losses, no NACKs).
 // The page is a bare Janus-API client of its own (pages/vr_simulcast.html), not html/.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,6 +115,24 @@ suite.test('a subscriber switches substream 0 -> 2 -> 1 and decodes each layer',
   assert.ok(fin.framesDropped <= fin.framesDecoded / (SANITIZE ? 4 : 10), JSON.stringify(fin));
   assert.ok(fin.pliCount <= 10, JSON.stringify(fin));
   assert.ok(fin.keyFramesDecoded >= 3, JSON.stringify(fin));
-}, { timeout: 90000 * TIME_FACTOR });
+
+  // Temporal layer 0 of substream 1: the dropped TID 1/2 packets must not reach the
+  // subscriber as sequence gaps (each was a lost packet and a NACK before).
+  const om = (await outbound()).m;
+  if (om && /^L1T[23]/.test(om.mode || '')) {
+    const d = await page.evaluate(() => window.vr.configureFields({ temporal: 0 }));
+    assert.equal(d.configured, 'ok', JSON.stringify(d));
+    const t0 = await inbound();
+    const t1 = await waitFor(async () => {
+      const i = await inbound();
+      return i.framesDecoded >= t0.framesDecoded + 10 ? i : null;
+    }, 20000 * TIME_FACTOR, 'frames decoded on temporal layer 0', 200);
+    console.log(`  temporal 0 (${om.mode}): ${JSON.stringify(t1)}`);
+    assert.ok(t1.packetsLost - t0.packetsLost <= 3, `lost ${JSON.stringify(t0)} -> ${JSON.stringify(t1)}`);
+    assert.ok(t1.nackCount - t0.nackCount <= 3, `NACKs ${JSON.stringify(t0)} -> ${JSON.stringify(t1)}`);
+  } else {
+    console.log(`  layer m has no temporal layers (${JSON.stringify(om)}): the temporal check is skipped`);
+  }
+}, { timeout: 120000 * TIME_FACTOR });
 
 await suite.run();
