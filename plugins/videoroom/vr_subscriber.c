@@ -549,7 +549,13 @@ json_t *vr_sub_switch(vr_subscriber *sub, json_t *body)
     for (size_t i = 0; i < n; i++) {
         uint64_t feed;
         const char *mid, *sub_mid;
-        if ((err = read_stream_ref(json_array_get(streams, i), true, "streams", &feed, &mid, &sub_mid)))
+        json_t *item = json_array_get(streams, i);
+        if ((err = read_stream_ref(item, true, "streams", &feed, &mid, &sub_mid))) return err;
+        /* The layers a switched stream should start with (applied below, as configure
+         * would): checked before anything changes. */
+        if (vr_check_field(item, "substream", JSON_INTEGER, false, &err) < 0 ||
+            vr_check_field(item, "temporal", JSON_INTEGER, false, &err) < 0 ||
+            (err = check_svc_fields(item)))
             return err;
         char ftext[24];
         const char *feed_text =
@@ -588,6 +594,21 @@ json_t *vr_sub_switch(vr_subscriber *sub, json_t *body)
         }
         vr_fwd_sub_switch(worker, sub->fwd, slot[i], p->fwd, pidx[i], ps->simulcast);
         changes++;
+    }
+    static const char *const layer_fields[] = {"substream", "temporal", "spatial_layer",
+                                               "temporal_layer"};
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = json_array_get(streams, i), *layers = NULL;
+        for (size_t k = 0; k < sizeof(layer_fields) / sizeof(layer_fields[0]); k++) {
+            json_t *v = json_object_get(item, layer_fields[k]);
+            if (!v) continue;
+            if (!layers) layers = json_pack("{s:s}", "mid", sub->streams[slot[i]].mid);
+            json_object_set(layers, layer_fields[k], v);
+        }
+        if (!layers) continue;
+        json_t *ignored = configure_sub_item(sub, layers, NULL); /* validated above */
+        json_decref(ignored);
+        json_decref(layers);
     }
     json_t *ev = json_pack("{s:s,s:s,s:o,s:i}", "videoroom", "event", "switched", "ok", "room",
                            vr_id_json(r->id), "changes", changes);

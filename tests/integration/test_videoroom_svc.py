@@ -10,7 +10,8 @@ node/test_videoroom_svc.mjs (aiortc has no VP9); here the requests and their err
    the field named); large values are clamped to 2; the attached stream reports the
    targets in "svc" (1.x streams and the legacy feed join).
 3. configure: the same checks (per stream and the legacy top-level form); a valid
-   change is "configured" and the video keeps flowing (a non-VP9 stream ignores it).
+   change is "configured" and the video keeps flowing (a non-VP9 stream ignores it);
+   switch takes the same layer fields for the switched m-line.
 """
 
 import sy
@@ -91,6 +92,17 @@ async def test_svc_api():
             n = len(rx.counts.get(mid, []))
             await wait_for(lambda: len(rx.counts.get(mid, [])) >= n + 10, 15,
                            "video after configure (VP8 is not layered: untouched)")
+
+            # switch takes the layers too (janus-api.md 2, switch): checked first, applied
+            # to the switched m-line.
+            check_err(data_of(await call(c, ss, sh, {"request": "switch", "streams": [
+                {"feed": pid, "mid": mid, "sub_mid": mid, "spatial_layer": "1"}]})), 430)
+            ev = await call(c, ss, sh, {"request": "switch", "streams": [
+                {"feed": pid, "mid": mid, "sub_mid": mid, "spatial_layer": 1, "temporal_layer": 0}]})
+            d = data_of(ev)
+            assert d.get("switched") == "ok", d
+            v = video_of(d)
+            assert v["svc"]["target-spatial-layer"] == 1 and v["svc"]["target-temporal-layer"] == 0, v
 
             # The legacy feed join takes the layers too.
             ls, lh = await c.session_handle(plugin=VR)
