@@ -458,7 +458,8 @@ class Server:
         if self.returncode != 0:
             raise ServerError(f"{self.name} exited with {self.returncode} after SIGTERM (expected 0)\n"
                               + log)
-        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                       "WARNING: ThreadSanitizer"):
             if marker in log:
                 raise ServerError(f"{self.name}: sanitizer report in the log ({marker})\n" + log)
 
