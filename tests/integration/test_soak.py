@@ -38,7 +38,8 @@ SECONDS = float(os.environ.get("SY_SOAK_SECONDS", "40"))
 LG_SUBS = int(os.environ.get("SY_SOAK_LG_SUBS", "6"))
 SEED = int(os.environ.get("SY_SOAK_SEED", str(random.randrange(1 << 30))))
 SECRET = "soak"
-LOADGEN = os.path.join(sy.BUILD_DIR, "tools", "loadgen")
+# SY_SOAK_LOADGEN: another loadgen binary (e.g. the plain build's, to keep a TSan run lighter).
+LOADGEN = os.environ.get("SY_SOAK_LOADGEN") or os.path.join(sy.BUILD_DIR, "tools", "loadgen")
 
 SERVER = sy.Server("soak")
 
@@ -113,6 +114,7 @@ class Sub:
     async def ice_restart(self):
         ev = await call(self.c, self.s, self.h, {"request": "configure", "restart": True})
         assert data_of(ev).get("configured") == "ok", ev
+        assert "jsep" in ev, f"no offer with the restart: {ev}"
         pc = self.rx.pc
         await pc.setRemoteDescription(RTCSessionDescription(sdp=ev["jsep"]["sdp"], type="offer"))
         await pc.setLocalDescription(await pc.createAnswer())
@@ -193,8 +195,12 @@ async def test_soak_random_teardowns_with_media():
         for a in pubs + subs:
             await a.start()
 
+    live_at_destroy = []
+
     async def destroy_lg_room():
         if lg.room:
+            st = await SERVER.admin({"janus": "get_status"})
+            live_at_destroy.append(st["status"]["handles_alive"])
             await adm.message(as_, ah, {"request": "destroy", "room": lg.room, "secret": SECRET})
             # The next loadgen run (a fresh room) starts now rather than after this one's
             # window: the next destroy hits a full room again.
@@ -229,7 +235,8 @@ async def test_soak_random_teardowns_with_media():
 
     await lg.stop()
     await asyncio.wait_for(lg_task, 60)
-    print(f"  actions done {done}; failed (rebuilt) {failed}; loadgen runs {lg.runs}", flush=True)
+    print(f"  actions done {done}; failed (rebuilt) {failed}; loadgen runs {lg.runs}; handles alive "
+          f"when the loadgen room was destroyed: {sorted(live_at_destroy)}", flush=True)
     assert sum(done.values()) >= max(5, SECONDS / 10), done
     assert sum(failed.values()) <= sum(done.values()), (done, failed)
 
