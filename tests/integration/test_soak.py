@@ -11,7 +11,10 @@ destroy the loadgen room under its 50 peer connections, a publisher renegotiatio
 (configure with a new offer, "restart": true), a subscriber ICE restart (configure
 "restart": true, the new offer answered), a detach, a publisher hangup and rejoin, the
 aiortc room destroyed and rebuilt, a subscriber's WebSocket dropped. Any action may fail
-(a racing teardown wins); the actor is rebuilt.
+(a racing teardown wins); the actors are rebuilt. The usual failure is the subscriber ICE
+restart getting `configured` without an offer: the soak does not answer the unsolicited
+offers a publisher's rejoin triggers, and the server then holds the restart until that
+answer comes (as designed).
 
 Pass: the server never stops answering, every action got an answer or a clean error, a
 fresh publisher and subscriber still get media at the end, sessions, live handles and
