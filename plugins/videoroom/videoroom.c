@@ -749,9 +749,10 @@ static json_t *vr_query_session(sy_plugin_handle *h)
                          (json_int_t)drops);
     }
     if (s->sub)
-        return json_pack("{s:s,s:o,s:b,s:i}", "type", "subscriber", "room",
+        return json_pack("{s:s,s:o,s:b,s:i,s:I}", "type", "subscriber", "room",
                          vr_id_json(s->sub->room->id), "paused", s->sub->paused, "streams",
-                         s->sub->n_streams);
+                         s->sub->n_streams, "nacks-over-budget",
+                         (json_int_t)(s->sub->fwd ? vr_fwd_sub_rtx_refused(s->sub->fwd) : 0));
     return json_pack("{s:s}", "type", "none");
 }
 

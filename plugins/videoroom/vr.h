@@ -274,6 +274,9 @@ void vr_fwd_pub_keyframe(int worker, vr_fwd_pub *p);
 /* Policing state (main thread, while the main thread holds p): policed now, and the
  * packets policing dropped so far (video, and audio when over the limit alone). */
 void vr_fwd_pub_police_stats(vr_fwd_pub *p, bool *policed, uint64_t *drops);
+/* NACKed packets a subscriber did not get because it was over its resend budget
+ * (any thread). */
+uint64_t vr_fwd_sub_rtx_refused(vr_fwd_subscriber *s);
 vr_fwd_subscriber *vr_fwd_sub_new(sy_plugin_handle *h, uint64_t room_id);
 void vr_fwd_sub_add_stream(vr_fwd_subscriber *s, const vr_sub_stream *st, uint32_t clock_rate,
                            vr_fwd_pub *src, int src_stream);

@@ -47,6 +47,14 @@
 #define VR_POLICE_SLACK 1000000u
 #define VR_POLICE_LOG_US (60ull * 1000000)
 
+/* Resend budget per subscriber video stream (security.md row 11): every packet forwarded
+ * earns one resend, up to VR_RTX_BURST saved. The histories' per-packet backoff alone lets
+ * a subscriber NACKing in a loop get each packet once per 100 ms for a second (10x the
+ * stream), and more when over 4 subscribers NACK the same packets (a packet remembers 4
+ * requesters); with the budget, retransmissions to one subscriber never exceed what it
+ * was forwarded, plus the burst. A NACK over the budget is ignored and counted. */
+#define VR_RTX_BURST 256
+
 typedef struct vr_fwd_sub {
     vr_fwd_subscriber *owner;
     vr_fwd_pub *src; /* NULL: the publisher is gone */
@@ -63,6 +71,7 @@ typedef struct vr_fwd_sub {
     sy_vp8_rewriter vp8; /* picture id / TL0PICIDX continuity for VP8 sources */
     sy_sent_map *sent;   /* video: what went out under which seq, for NACKs */
     uint32_t requester;  /* this stream's id in the publisher histories' backoff */
+    uint32_t rtx_budget; /* resends allowed now (VR_RTX_BURST) */
     sy_simulcast sim;
     sy_svc svc; /* VP9 SVC: the layers this subscriber gets (protocol/svc.c) */
 } vr_fwd_sub;
@@ -76,6 +85,7 @@ struct vr_fwd_subscriber {
     vr_fwd_sub s[VR_MAX_STREAMS];
     int n_dsrc; /* publishers whose data channel messages it receives */
     vr_fwd_pub *dsrc[VR_MAX_STREAMS];
+    _Atomic uint64_t rtx_refused; /* NACKed packets over the resend budget (worker writes) */
 };
 
 typedef struct {
@@ -691,6 +701,7 @@ void vr_fwd_pub_rtp(vr_fwd_pub *p, sy_rtp_packet *pkt)
             out.pt = fs->pt;
         }
         if (fs->sent) {
+            if (fs->rtx_budget < VR_RTX_BURST) fs->rtx_budget++;
             sy_sent_entry *e = sy_sent_map_put(fs->sent, seq, pkt->seq, ts, (uint8_t)layer, out.pt);
             e->marker = marker;
             if (vp8 && vd.picture_id >= 0) {
@@ -717,6 +728,13 @@ void vr_fwd_sub_nack(vr_fwd_subscriber *s, int mindex, const uint16_t *seqs, int
     uint64_t now_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
     uint8_t buf[1500];
     for (int i = 0; i < n; i++) {
+        if (!fs->rtx_budget) {
+            atomic_store_explicit(&s->rtx_refused,
+                                  atomic_load_explicit(&s->rtx_refused, memory_order_relaxed) +
+                                      (uint64_t)(n - i),
+                                  memory_order_relaxed);
+            break;
+        }
         const sy_sent_entry *e = sy_sent_map_get(fs->sent, seqs[i]);
         if (!e || e->layer >= SY_SIMULCAST_LAYERS || !ps->hist[e->layer])
             continue; /* never sent, overwritten, or from a source before a switch */
@@ -746,7 +764,13 @@ void vr_fwd_sub_nack(vr_fwd_subscriber *s, int mindex, const uint16_t *seqs, int
             .substream = -1, .audio_level = -1,
         };
         vr_core->resend_rtp(s->h, &out);
+        fs->rtx_budget--;
     }
+}
+
+uint64_t vr_fwd_sub_rtx_refused(vr_fwd_subscriber *s)
+{
+    return atomic_load_explicit(&s->rtx_refused, memory_order_relaxed);
 }
 
 void vr_fwd_sub_setup(vr_fwd_subscriber *s)

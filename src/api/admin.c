@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/plugins.h"
 #include "media/media_counters.h"
+#include "transports/transports.h"
 
 static json_t *success(uint64_t session_id, const char *tr)
 {
@@ -205,6 +206,7 @@ static json_t *global_request(const char *verb, json_t *req, const char *tr)
         json_t *r = success(0, tr);
         json_t *c = json_object();
         json_object_set_new(c, "media", sy_media_counters_json());
+        json_object_set_new(c, "control", sy_transports_counters());
         json_object_set_new(r, "counters", c);
         return r;
     }

@@ -20,6 +20,9 @@
 typedef struct sy_client sy_client;
 
 typedef struct sy_client_ops {
+    /* Optional: called before each request of a WebSocket frame is handled; false
+     * refuses it with 450 "Too many requests" (the transport's per-address rate). */
+    bool (*admit)(sy_client *client);
     /* Delivers an event (or a timeout notice) for session_id to this client.
      * msg is a new reference the transport takes. */
     void (*send)(sy_client *client, uint64_t session_id, json_t *msg);
@@ -61,6 +64,11 @@ json_t *sy_api_admin_request_bytes(sy_client *client, const char *data, size_t l
  * several concatenated objects). Each reply goes to client->ops->send with
  * session_id 0. Stops at the first value that does not parse (after replying 454). */
 void sy_api_handle_frame(sy_client *client, const char *data, size_t len);
+
+/* The reply to a request refused by a transport's rate limit: error 450 "Too many
+ * requests", with the transaction of the first JSON value in data if there is one
+ * (data may be NULL). New reference. */
+json_t *sy_api_too_many_requests(const char *data, size_t len);
 
 /* Builds the error reply {"janus":"error",...} (new reference). */
 json_t *sy_api_error(uint64_t session_id, const char *transaction, int code,

@@ -321,6 +321,26 @@ json_t *sy_api_request_bytes(sy_client *client, const char *data, size_t len,
     return sy_api_parse_and_handle(client, data, len, path, sy_api_request);
 }
 
+static json_t *too_many(const json_t *req)
+{
+    const json_t *t = json_is_object(req) ? json_object_get(req, "transaction") : NULL;
+    return sy_api_error(0, json_is_string(t) ? json_string_value(t) : NULL,
+                        SY_ERR_TRANSPORT_SPECIFIC, "Too many requests");
+}
+
+json_t *sy_api_too_many_requests(const char *data, size_t len)
+{
+    json_t *req = NULL;
+    if (data && len) {
+        json_error_t jerr;
+        size_t used = 0;
+        req = sy_json_parse_one(data, len, (size_t)sy_api_config->json_max_depth, &used, &jerr);
+    }
+    json_t *r = too_many(req);
+    json_decref(req);
+    return r;
+}
+
 void sy_api_handle_frame(sy_client *client, const char *data, size_t len)
 {
     size_t off = 0;
@@ -339,6 +359,9 @@ void sy_api_handle_frame(sy_client *client, const char *data, size_t len)
             reply = sy_api_error(0, NULL, SY_ERR_INVALID_JSON, "JSON error: on line %d: %s",
                                  jerr.line, jerr.text);
             used = len - off;
+        } else if (client->ops->admit && !client->ops->admit(client)) {
+            reply = too_many(req);
+            json_decref(req);
         } else {
             reply = client->admin ? sy_api_admin_request(client, req, NULL)
                                   : sy_api_request(client, req, NULL);

@@ -212,6 +212,9 @@ static const key_spec ws_general[] = {
     KSTR("wss_ip", K_IP, wss.ip),
     KINT("wss_port", wss.port, 1, 65535),
     KSTR("allowed_origin", K_OPTSTR, ws_allowed_origin),
+    KINT("max_connections_per_address", ws_limits.max_connections, 0, 1000000),
+    KINT("requests_per_second_per_address", ws_limits.rate, 0, 1000000),
+    KINT("request_burst_per_address", ws_limits.burst, 0, 1000000),
     KEND,
 };
 static const key_spec ws_admin[] = {
@@ -238,6 +241,9 @@ static const key_spec http_general[] = {
     KSTR("html_folder", K_DIR, html_dir),
     KINT("idle_timeout", http_idle_timeout, 1, 86400),
     KINT("longpoll_timeout", longpoll_timeout, 1, 3600),
+    KINT("max_connections_per_address", http_limits.max_connections, 0, 1000000),
+    KINT("requests_per_second_per_address", http_limits.rate, 0, 1000000),
+    KINT("request_burst_per_address", http_limits.burst, 0, 1000000),
     KEND,
 };
 static const key_spec http_admin[] = {
@@ -354,6 +360,8 @@ void sy_config_defaults(sy_config *cfg)
     cfg->cors_enforce = false;
     cfg->http_idle_timeout = 120;
     cfg->longpoll_timeout = 30;
+    cfg->ws_limits = (sy_peer_limits){.max_connections = 64, .rate = 200, .burst = 400};
+    cfg->http_limits = cfg->ws_limits;
 }
 
 static void free_disable_list(sy_config *cfg)

@@ -22,6 +22,14 @@ typedef struct sy_listener {
     int port;
 } sy_listener;
 
+/* Per-remote-address limits of one transport's listeners (API and admin together);
+ * 0 disables a limit. IPv6 addresses count per /64. See docs/security.md. */
+typedef struct sy_peer_limits {
+    int max_connections; /* concurrent connections from one address */
+    int rate;            /* requests per second from one address (token bucket) */
+    int burst;           /* bucket size */
+} sy_peer_limits;
+
 typedef struct sy_config {
     char *config_dir;
     char *plugins_dir;
@@ -79,6 +87,7 @@ typedef struct sy_config {
     /* WebSocket transport */
     sy_listener ws, wss, admin_ws, admin_wss; /* admin_wss binds admin_ws_ip */
     char *ws_allowed_origin;  /* comma-separated origins; NULL: any Origin */
+    sy_peer_limits ws_limits; /* max_connections_per_address, requests_per_second_... */
 
     /* HTTP transport */
     sy_listener http, https, admin_http, admin_https; /* https binds ip, admin_https admin_ip */
@@ -88,6 +97,7 @@ typedef struct sy_config {
     bool cors_enforce;
     int http_idle_timeout;    /* seconds an idle or trickling HTTP/WS connection lives */
     int longpoll_timeout;     /* seconds before {"janus":"keepalive"}, default 30 */
+    sy_peer_limits http_limits;
 } sy_config;
 
 /* Defaults for every field (no files read). */

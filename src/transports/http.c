@@ -415,6 +415,14 @@ static int sy_http_request(struct lws *wsi, sy_http_pss *pss, const char *uri, s
     char *muri = NULL;
     int mlen = 0;
     pss->method = lws_http_get_uri_and_method(wsi, &muri, &mlen);
+    if (!sy_tr_peer_admit(wsi, SY_TR_FAMILY_HTTP)) {
+        /* Over the per-address request rate: 429, and close (the body is not read). */
+        pss->resp.cors = true;
+        pss->resp.close_after = true;
+        sy_http_respond_json(pss, 429, sy_api_too_many_requests(NULL, 0));
+        sy_http_list_add(pss);
+        return 0;
+    }
     if (!uri || memchr(uri, '\0', len)) {
         sy_http_respond(pss, 404, NULL, NULL, 0);
         sy_http_list_add(pss);
@@ -515,6 +523,14 @@ int sy_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
     switch (reason) {
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
         sy_tr_tls_ctx_created(user); /* user: the vhost's SSL_CTX */
+        return 0;
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: /* user: the peer's address, not pss */
+        return sy_tr_peer_filter(SY_TR_FAMILY_HTTP, user, in);
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        sy_tr_peer_adopted(wsi);
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        sy_tr_peer_destroyed(wsi, SY_TR_FAMILY_HTTP);
         return 0;
     case LWS_CALLBACK_HTTP:
         if (!pss) return -1;

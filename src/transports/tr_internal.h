@@ -66,6 +66,28 @@ static inline sy_tr_kind sy_tr_kind_of(struct lws *wsi)
     return p && p->user ? (sy_tr_kind)(uintptr_t)p->user : (sy_tr_kind)0;
 }
 
+/* ---- per-remote-address limits (peer_limits.c) ---- */
+typedef enum sy_tr_family {
+    SY_TR_FAMILY_WS = 0, /* ws, wss, admin_ws, admin_wss */
+    SY_TR_FAMILY_HTTP,   /* http, https, admin_http, admin_https */
+    SY_TR_FAMILIES
+} sy_tr_family;
+
+void sy_tr_peer_limits_init(const sy_config *cfg);
+/* Frees the table: only once lws has destroyed every connection. */
+void sy_tr_peer_limits_free(void);
+/* LWS_CALLBACK_FILTER_NETWORK_CONNECTION (user, in as given): 0 accepts, -1 refuses. */
+int sy_tr_peer_filter(sy_tr_family f, void *user, void *in);
+/* LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: binds the counted address to the wsi. */
+void sy_tr_peer_adopted(struct lws *wsi);
+/* LWS_CALLBACK_WSI_DESTROY: gives the connection back. */
+void sy_tr_peer_destroyed(struct lws *wsi, sy_tr_family f);
+/* Takes one request token of wsi's address; false: over the rate (refuse it). */
+bool sy_tr_peer_admit(struct lws *wsi, sy_tr_family f);
+void sy_tr_peer_sweep(uint64_t now_ms);
+/* Counters for admin get_counters (new reference). */
+json_t *sy_tr_peer_counters(void);
+
 /* The shared state of all transports. */
 #define SY_TR_MAX_TLS_CTX 4 /* wss, admin_wss, https, admin_https */
 

@@ -207,6 +207,7 @@ static void sy_tr_sweep_cb(uv_timer_t *t)
     uint64_t now = sy_tr_now_ms();
     sy_ws_sweep(now);
     sy_http_sweep(now);
+    sy_tr_peer_sweep(now);
     sy_lp_sweep(now);
 }
 
@@ -374,6 +375,7 @@ int sy_transports_start(uv_loop_t *loop, const sy_config *cfg)
 
     sy_tr_set_lws_log_level();
     sy_tr_init_protocols();
+    sy_tr_peer_limits_init(cfg);
 
     if (cfg->html_dir && cfg->html_dir[0]) {
         char *real = realpath(cfg->html_dir, NULL);
@@ -460,6 +462,7 @@ static void sy_tr_finish_cb(uv_timer_t *t)
         SY_WARN("transports: the lws context was not freed");
         sy_tr.ctx = NULL;
     }
+    sy_tr_peer_limits_free(); /* every wsi is gone: nothing points into the table */
     uv_timer_stop(t);
     uv_close((uv_handle_t *)t, sy_tr_finish_closed);
 }
@@ -489,6 +492,7 @@ void sy_transports_stop(void)
             uv_timer_start(&sy_tr.finish, sy_tr_finish_cb, 0, 5);
         }
     }
+    if (!sy_tr.ctx) sy_tr_peer_limits_free();
     free(sy_tr.html_root);
     sy_tr.html_root = NULL;
 }
@@ -497,6 +501,11 @@ static json_t *sy_tr_info_entry(const char *name, const char *description)
 {
     return json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", name, "author", "Switchyard", "description",
                      description, "version_string", SY_VERSION_STRING, "version", (int)SY_VERSION);
+}
+
+json_t *sy_transports_counters(void)
+{
+    return sy_tr_peer_counters();
 }
 
 json_t *sy_transports_info(void)

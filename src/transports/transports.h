@@ -28,4 +28,8 @@ int sy_transports_reload_certs(void);
  * version}, "janus.transport.websockets":{...}} (new reference). */
 json_t *sy_transports_info(void);
 
+/* For admin get_counters "control": connections accepted, connections and requests
+ * refused over the per-address limits, addresses tracked (new reference). */
+json_t *sy_transports_counters(void);
+
 #endif

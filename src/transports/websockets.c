@@ -49,7 +49,13 @@ static void sy_ws_send(sy_client *client, uint64_t session_id, json_t *msg);
 static void sy_ws_session_created(sy_client *client, uint64_t session_id);
 static void sy_ws_session_over(sy_client *client, uint64_t session_id, bool timeout, bool claimed);
 
+static bool sy_ws_admit(sy_client *client)
+{
+    return sy_tr_peer_admit(((sy_ws_conn *)client)->wsi, SY_TR_FAMILY_WS);
+}
+
 static const sy_client_ops sy_ws_ops = {
+    .admit = sy_ws_admit,
     .send = sy_ws_send,
     .session_created = sy_ws_session_created,
     .session_over = sy_ws_session_over,
@@ -169,7 +175,9 @@ static int sy_ws_established(struct lws *wsi, sy_ws_pss *pss, bool admin)
 static void sy_ws_dispatch(sy_ws_conn *c)
 {
     if (c->admin) {
-        json_t *reply = sy_api_admin_request_bytes(&c->client, c->rx, c->rx_len, NULL);
+        json_t *reply = sy_ws_admit(&c->client)
+                            ? sy_api_admin_request_bytes(&c->client, c->rx, c->rx_len, NULL)
+                            : sy_api_too_many_requests(c->rx, c->rx_len);
         if (reply) sy_ws_send(&c->client, 0, reply);
     } else {
         sy_api_handle_frame(&c->client, c->rx, c->rx_len);
@@ -301,6 +309,16 @@ int sy_ws_http_only_callback(struct lws *wsi, enum lws_callback_reasons reason, 
     switch (reason) {
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
         sy_tr_tls_ctx_created(user); /* user: the vhost's SSL_CTX */
+        return 0;
+    /* Per-address accounting: protocol 0 of a WebSocket vhost sees every connection's
+     * accept, adoption and destruction, upgraded or not. */
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        return sy_tr_peer_filter(SY_TR_FAMILY_WS, user, in);
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        sy_tr_peer_adopted(wsi);
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        sy_tr_peer_destroyed(wsi, SY_TR_FAMILY_WS);
         return 0;
     case LWS_CALLBACK_HTTP:
         SY_DEBUG("ws: refusing a plain HTTP request on a WebSocket listener");

@@ -235,6 +235,12 @@ class ServerError(AssertionError):
     pass
 
 
+# Per-address limits of both transports for test servers (see Server).
+TEST_PEER_LIMITS = {"max_connections_per_address": 100000,
+                    "requests_per_second_per_address": 1000000,
+                    "request_burst_per_address": 1000000}
+
+
 class Server:
     """One switchyard process with its own config and plugins folders.
 
@@ -246,7 +252,9 @@ class Server:
       raw={name: "text"}                 a file written verbatim (after the overrides)
       args=[...]                         extra command-line options
     A value of None removes the key. Unless a test sets them, every server gets
-    admin_secret=ADMIN_SECRET, listeners on 127.0.0.1 and html_folder=<source>/html.
+    admin_secret=ADMIN_SECRET, listeners on 127.0.0.1, html_folder=<source>/html and
+    TEST_PEER_LIMITS (tests drive many connections and requests from loopback; the
+    limits still run, far above what a test does; test_peer_limits.py sets its own).
     """
 
     _counter = itertools.count(1)
@@ -257,9 +265,10 @@ class Server:
         self.name = name or f"server{next(self._counter)}"
         self.overrides = {
             CORE_FILE: {"general": {"admin_secret": ADMIN_SECRET}},
-            WS_FILE: {"general": {"ws_ip": "127.0.0.1"}},
+            WS_FILE: {"general": {"ws_ip": "127.0.0.1", **TEST_PEER_LIMITS}},
             HTTP_FILE: {"general": {"ip": "127.0.0.1",
-                                    "html_folder": html_folder or os.path.join(SOURCE_DIR, "html")}},
+                                    "html_folder": html_folder or os.path.join(SOURCE_DIR, "html"),
+                                    **TEST_PEER_LIMITS}},
         }
         for fname, section, val in ((CORE_FILE, "general", general),
                                     (CORE_FILE, "certificates", certificates),
@@ -449,7 +458,8 @@ class Server:
         if self.returncode != 0:
             raise ServerError(f"{self.name} exited with {self.returncode} after SIGTERM (expected 0)\n"
                               + log)
-        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                       "WARNING: ThreadSanitizer"):
             if marker in log:
                 raise ServerError(f"{self.name}: sanitizer report in the log ({marker})\n" + log)
 

@@ -113,6 +113,13 @@ static void test_defaults(void)
     CHECK(!cfg.cors_enforce);
     CHECK_EQ_INT(cfg.http_idle_timeout, 120);
     CHECK_EQ_INT(cfg.longpoll_timeout, 30);
+    /* Per-address limits (security.md rows 22/23) are on by default. */
+    CHECK_EQ_INT(cfg.ws_limits.max_connections, 64);
+    CHECK_EQ_INT(cfg.ws_limits.rate, 200);
+    CHECK_EQ_INT(cfg.ws_limits.burst, 400);
+    CHECK_EQ_INT(cfg.http_limits.max_connections, 64);
+    CHECK_EQ_INT(cfg.http_limits.rate, 200);
+    CHECK_EQ_INT(cfg.http_limits.burst, 400);
     CHECK_STR(cfg.html_dir, "../html");
     /* <folder of the executable>/plugins */
     char exe[512];
@@ -150,6 +157,8 @@ static void test_sample_folder(void)
     CHECK(!cfg.admin_ws.enabled && !cfg.wss.enabled && !cfg.https.enabled);
     CHECK_EQ_INT(cfg.max_message_size, def.max_message_size);
     CHECK_EQ_INT(cfg.longpoll_timeout, def.longpoll_timeout);
+    CHECK(!memcmp(&cfg.ws_limits, &def.ws_limits, sizeof(cfg.ws_limits)));
+    CHECK(!memcmp(&cfg.http_limits, &def.http_limits, sizeof(cfg.http_limits)));
     CHECK_EQ_INT(sy_config_validate(&cfg, err, sizeof(err)), 0);
     sy_config_free(&cfg);
     sy_config_free(&def);
@@ -180,6 +189,20 @@ static void test_errors(void)
         -1);
     CHECK_CONTAINS(err, "switchyard.transport.websockets.jcfg: general.ws_port: expected an "
                         "integer from 1 to 65535, got 70000");
+    sy_config_free(&cfg);
+    CHECK_EQ_INT(load_one(&cfg, "switchyard.transport.http.jcfg",
+                          "general: { max_connections_per_address = -1 }\n"),
+                 -1);
+    CHECK_CONTAINS(err, "general.max_connections_per_address: expected an integer from 0 to "
+                        "1000000, got -1");
+    sy_config_free(&cfg);
+    CHECK_EQ_INT(load_one(&cfg, "switchyard.transport.websockets.jcfg",
+                          "general: { max_connections_per_address = 3; "
+                          "requests_per_second_per_address = 0 }\n"),
+                 0);
+    CHECK_EQ_INT(cfg.ws_limits.max_connections, 3);
+    CHECK_EQ_INT(cfg.ws_limits.rate, 0);
+    CHECK_EQ_INT(cfg.http_limits.max_connections, 64);
     sy_config_free(&cfg);
 
     /* Every problem is reported, one per line. */

@@ -38,7 +38,16 @@ typedef struct lg_opts {
     bool simulcast;                      /* publishers send three rid layers */
     int substreams[LG_MAX_SUBSTREAMS];   /* --substream list, given out round-robin */
     int n_substreams;
+    /* Abusive subscribers (security.md row 11/12): the first `abusive` subscribers send
+     * keyframe requests at pli_rate per second per video stream (alternating PLI and FIR),
+     * and with nack_all also NACK the last LG_ABUSE_NACK sequence numbers of every video
+     * stream at the same rate. */
+    int abusive;
+    double pli_rate;
+    bool nack_all;
 } lg_opts;
+
+#define LG_ABUSE_NACK 64
 
 extern lg_opts g_opts;
 
@@ -60,6 +69,8 @@ typedef struct lg_stats {
     uint64_t seq_lost, seq_dup, seq_reorder;    /* summed over streams, refreshed per second */
     uint64_t ctr_lost, ctr_dup, payload_bad, auth_fail, decrypted;
     uint64_t nacks_sent, plis_sent, plis_received;
+    uint64_t firs_sent, nacked_seqs; /* abusive subscribers: FIRs sent, sequence numbers NACKed */
+    uint64_t rtx_pkts;               /* received on an RTX payload type (retransmissions) */
     uint64_t layer_pkts[LG_LAYERS], layer_bytes[LG_LAYERS]; /* decrypted video, by sent layer */
     uint64_t layer_switches;
     uint64_t t_join_ns, t_first_media_ns, t_up_ns; /* monotonic */
@@ -83,6 +94,7 @@ typedef struct lg_client {
     int n_feeds;
     int substream; /* subscriber: the substream to ask for, -1 none */
     bool decrypt;
+    bool abusive; /* subscriber: --abusive */
     sy_worker *worker;
     bool stop_posted; /* main only */
 
@@ -114,9 +126,12 @@ typedef struct lg_client {
     int v_pt, a_pt;
     /* subscriber */
     int video_pts[8], n_video_pts;
+    int rtx_pts[8], n_rtx_pts; /* the offer's rtx payload types */
     lg_rstream rs[LG_MAX_RSTREAMS];
     int n_rs;
     uint32_t our_ssrc;
+    uint64_t next_abuse_ns;
+    uint8_t fir_seq;
 
     /* Shared with main (atomics). */
     int state;           /* lg_cstate */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "lg.h"
@@ -105,6 +106,8 @@ typedef struct remote_sdp {
         int port, pt;
     } m[LG_MAX_RSTREAMS];
     int n_m;
+    int rtx_pts[8]; /* payload types mapped to rtx/90000, any m-line */
+    int n_rtx_pts;
 } remote_sdp;
 
 static void copy_val(char *dst, size_t cap, const char *v, size_t len)
@@ -150,8 +153,16 @@ static int parse_sdp(const char *sdp, remote_sdp *r)
             r->cands[r->n_cands++] = strndup(p + 2, len - 2);
         } else if (IS("a=mid:") && cur >= 0) {
             copy_val(r->m[cur].mid, sizeof r->m[cur].mid, VAL("a=mid:"));
-        } else if (IS("a=rtpmap:") && cur >= 0 && !r->m[cur].rtpmap[0]) {
-            copy_val(r->m[cur].rtpmap, sizeof r->m[cur].rtpmap, VAL("a=rtpmap:"));
+        } else if (IS("a=rtpmap:") && cur >= 0) {
+            char v[128];
+            copy_val(v, sizeof v, VAL("a=rtpmap:"));
+            int pt;
+            char enc[16];
+            if (sscanf(v, "%d %15[^/]", &pt, enc) == 2 && !strcasecmp(enc, "rtx")) {
+                if (r->n_rtx_pts < 8) r->rtx_pts[r->n_rtx_pts++] = pt;
+            } else if (!r->m[cur].rtpmap[0]) {
+                snprintf(r->m[cur].rtpmap, sizeof r->m[cur].rtpmap, "%s", v);
+            }
         }
 #undef IS
 #undef VAL
@@ -271,7 +282,13 @@ static void dtls_connected(lg_client *c)
         c->t0_ns = c->next_frame_ns = c->next_audio_ns = lg_now_ns();
         for (int l = 0; l < c->n_layers; l++) c->force_key[l] = true;
     }
-    uv_timer_set_repeat(&c->timer, c->role == LG_PUB ? PUB_TICK_MS : SUB_TICK_IDLE_MS);
+    uint64_t sub_tick = SUB_TICK_IDLE_MS;
+    if (c->abusive) {
+        double rate = g_opts.pli_rate > 0 ? g_opts.pli_rate : 100;
+        uint64_t t = (uint64_t)(1000.0 / rate);
+        sub_tick = t < 1 ? 1 : t < SUB_TICK_IDLE_MS ? t : SUB_TICK_IDLE_MS;
+    }
+    uv_timer_set_repeat(&c->timer, c->role == LG_PUB ? PUB_TICK_MS : sub_tick);
 }
 
 static lg_rstream *rstream(lg_client *c, uint32_t ssrc, uint8_t pt)
@@ -302,6 +319,45 @@ static void send_nack(lg_client *c, lg_rstream *r, uint16_t from, uint16_t to)
     }
 }
 
+/* --abusive: keyframe requests (PLI and FIR in turn) at --pli-rate, and with --nack-all a
+ * NACK of the last LG_ABUSE_NACK sequence numbers of every video stream each time. */
+static void abuse_tick(lg_client *c, uint64_t now)
+{
+    double rate = g_opts.pli_rate > 0 ? g_opts.pli_rate : 100;
+    uint64_t step = (uint64_t)(1e9 / rate);
+    if (!c->next_abuse_ns || now > c->next_abuse_ns + 1000000000ull) c->next_abuse_ns = now;
+    while (c->next_abuse_ns <= now) {
+        c->next_abuse_ns += step;
+        for (int i = 0; i < c->n_rs; i++) {
+            lg_rstream *r = &c->rs[i];
+            if (!r->video || !r->seq.started) continue;
+            uint8_t buf[512 + SY_SRTP_MAX_TRAILER];
+            if (c->fir_seq & 1) {
+                sy_rtcp_fir_entry e = {.ssrc = r->ssrc, .seq_nr = c->fir_seq};
+                int n = sy_rtcp_build_fir(buf, 512, c->our_ssrc, &e, 1);
+                if (n > 0) {
+                    send_rtcp(c, buf, (size_t)n);
+                    LG_INC(c->st.firs_sent);
+                }
+            } else {
+                send_pli(c, r->ssrc);
+            }
+            if (!g_opts.nack_all) continue;
+            uint16_t seqs[LG_ABUSE_NACK];
+            uint16_t top = (uint16_t)r->seq.highest;
+            for (int k = 0; k < LG_ABUSE_NACK; k++)
+                seqs[k] = (uint16_t)(top - (LG_ABUSE_NACK - 1) + k);
+            int len = sy_rtcp_build_nack(buf, 512, c->our_ssrc, r->ssrc, seqs, LG_ABUSE_NACK, NULL);
+            if (len > 0) {
+                send_rtcp(c, buf, (size_t)len);
+                LG_INC(c->st.nacks_sent);
+                LG_ADD(c->st.nacked_seqs, LG_ABUSE_NACK);
+            }
+        }
+        c->fir_seq++;
+    }
+}
+
 static void lat_record(lg_client *c, uint64_t send_ns, uint64_t now)
 {
     uint64_t us = now > send_ns ? (now - send_ns) / 1000 : 0;
@@ -322,6 +378,11 @@ static void sub_rtp(lg_client *c, uint8_t *buf, size_t len, uint64_t now)
         LG_INC(c->st.payload_bad);
         return;
     }
+    for (int i = 0; i < c->n_rtx_pts; i++)
+        if (c->rtx_pts[i] == pt) { /* a retransmission on the repair stream (RFC 4588) */
+            LG_INC(c->st.rtx_pkts);
+            return;
+        }
     lg_rstream *r = rstream(c, ssrc, pt);
     if (!r) return;
     uint16_t prev = (uint16_t)r->seq.highest;
@@ -699,6 +760,7 @@ static void answer_offer(lg_client *c, const char *sdp)
         return;
     }
     c->our_ssrc = rnd32();
+    for (int i = 0; i < r.n_rtx_pts && c->n_rtx_pts < 8; i++) c->rtx_pts[c->n_rtx_pts++] = r.rtx_pts[i];
     sbuf b = {0};
     sb_add(&b, "v=0\r\no=- %u 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE", rnd32() & 0x7fffffff);
     for (int i = 0; i < r.n_m; i++)
@@ -886,6 +948,7 @@ static void on_timer(uv_timer_t *t)
             c->next_audio_ns += 20000000ull;
         }
     }
+    if (c->role == LG_SUB && c->abusive) abuse_tick(c, now);
     if (now >= c->next_report_ns) {
         c->next_report_ns = now + 1000000000ull;
         send_reports(c, now);

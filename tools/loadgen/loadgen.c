@@ -149,7 +149,8 @@ static int find_pid(const char *name)
 
 /* ---- clients ---- */
 
-static int n_subs_made; /* for --substream's round-robin */
+static int n_subs_made;  /* for --substream's round-robin */
+static int n_subs_total; /* subscribers created: the first --abusive ones abuse */
 
 static lg_client *new_client(lg_role role, uint64_t room)
 {
@@ -166,6 +167,7 @@ static lg_client *new_client(lg_role role, uint64_t room)
     c->worker = sy_worker_get(n_clients % sy_workers_count());
     c->substream = -1;
     if (role == LG_SUB) {
+        c->abusive = n_subs_total++ < g_opts.abusive;
         if (g_opts.n_substreams) c->substream = g_opts.substreams[n_subs_made++ % g_opts.n_substreams];
         uint32_t r;
         RAND_bytes((uint8_t *)&r, sizeof r);
@@ -190,6 +192,8 @@ static bool is_failed(lg_client *c)
 typedef struct totals {
     uint64_t rx, rx_bytes, tx, seq_lost, seq_dup, seq_reorder, ctr_lost, ctr_dup, payload_bad,
         auth_fail, decrypted, nacks, plis_sent, plis_received;
+    /* --abusive: the abusive subscribers' own figures, and the others' losses */
+    uint64_t ab_rx, ab_dup, ab_plis, ab_firs, ab_nacked, normal_rx, normal_lost, normal_rtx;
     int subs_up, subs, pubs_up, pubs, failed;
     uint64_t lat[LG_LAT_BUCKETS];
 } totals;
@@ -222,6 +226,17 @@ static void sum(totals *t)
         t->decrypted += LG_GET(s->decrypted);
         t->nacks += LG_GET(s->nacks_sent);
         t->plis_sent += LG_GET(s->plis_sent);
+        if (c->abusive) {
+            t->ab_rx += LG_GET(s->rx_pkts);
+            t->ab_dup += LG_GET(s->seq_dup) + LG_GET(s->rtx_pkts);
+            t->ab_plis += LG_GET(s->plis_sent);
+            t->ab_firs += LG_GET(s->firs_sent);
+            t->ab_nacked += LG_GET(s->nacked_seqs);
+        } else {
+            t->normal_rtx += LG_GET(s->seq_dup) + LG_GET(s->rtx_pkts);
+            t->normal_rx += LG_GET(s->rx_pkts);
+            t->normal_lost += LG_GET(s->seq_lost);
+        }
         if (c->decrypt)
             for (int b = 0; b < LG_LAT_BUCKETS; b++) t->lat[b] += LG_GET(s->lat[b]);
     }
@@ -660,6 +675,21 @@ static int report(void)
         if (cost_ns > 0) printf("; server cost per forwarded packet = %.2fx the floor", cost_ns / floor_ns);
         printf("\n");
     }
+    uint64_t w_kf = m_end.valid ? b->plis_received - a->plis_received : 0;
+    uint64_t w_ab_rx = m_end.valid ? b->ab_rx - a->ab_rx : 0, w_ab_dup = m_end.valid ? b->ab_dup - a->ab_dup : 0;
+    uint64_t w_ab_kf = m_end.valid ? (b->ab_plis + b->ab_firs) - (a->ab_plis + a->ab_firs) : 0;
+    uint64_t w_ab_nacked = m_end.valid ? b->ab_nacked - a->ab_nacked : 0;
+    uint64_t w_n_rx = m_end.valid ? b->normal_rx - a->normal_rx : 0;
+    uint64_t w_n_lost = m_end.valid && b->normal_lost > a->normal_lost ? b->normal_lost - a->normal_lost : 0;
+    printf("keyframe requests at publishers %llu in the window (%.2f/s)\n", (unsigned long long)w_kf,
+           secs ? (double)w_kf / secs : 0);
+    if (g_opts.abusive)
+        printf("abusive subscribers            %d: sent %llu keyframe requests and NACKed %llu sequence "
+               "numbers; received %llu packets, %llu of them retransmissions (RTX or duplicates); the "
+               "others received %llu packets, lost %llu\n",
+               g_opts.abusive, (unsigned long long)w_ab_kf, (unsigned long long)w_ab_nacked,
+               (unsigned long long)w_ab_rx, (unsigned long long)w_ab_dup, (unsigned long long)w_n_rx,
+               (unsigned long long)w_n_lost);
     if (o.sc == SC_RAMP)
         printf("largest fan-out under %.2f%% loss  %d subscribers (%.0f pkt/s)\n", o.ramp_loss,
                best_ramp_subs, best_ramp_pps);
@@ -673,7 +703,15 @@ static int report(void)
                                   is_failed(c) ? "failed" : "ok", "rx_pkts", (json_int_t)c->st.rx_pkts,
                                   "tx_pkts", (json_int_t)c->st.tx_pkts, "streams", (json_int_t)c->n_rs,
                                   "decrypt", c->decrypt);
+            if (c->role == LG_PUB)
+                json_object_set_new(j, "plis_received", json_integer((json_int_t)c->st.plis_received));
             if (c->role == LG_SUB) {
+                json_object_set_new(j, "abusive", json_boolean(c->abusive));
+                json_object_set_new(j, "plis_sent", json_integer((json_int_t)c->st.plis_sent));
+                json_object_set_new(j, "firs_sent", json_integer((json_int_t)c->st.firs_sent));
+                json_object_set_new(j, "nacks_sent", json_integer((json_int_t)c->st.nacks_sent));
+                json_object_set_new(j, "nacked_seqs", json_integer((json_int_t)c->st.nacked_seqs));
+                json_object_set_new(j, "rtx_pkts", json_integer((json_int_t)c->st.rtx_pkts));
                 json_object_set_new(j, "seq_lost", json_integer((json_int_t)c->st.seq_lost));
                 json_object_set_new(j, "seq_dup", json_integer((json_int_t)c->st.seq_dup));
                 json_object_set_new(j, "content_gaps", json_integer((json_int_t)c->st.ctr_lost));
@@ -711,6 +749,11 @@ static int report(void)
             (json_int_t)all.payload_bad, "auth_fail", (json_int_t)all.auth_fail, "decrypted",
             (json_int_t)all.decrypted, "nacks_sent", (json_int_t)all.nacks, "plis_received",
             (json_int_t)all.plis_received));
+        json_object_set_new(r, "window", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+            "keyframe_requests_at_publishers", (json_int_t)w_kf, "abusive_rx_pkts", (json_int_t)w_ab_rx,
+            "abusive_dup_pkts", (json_int_t)w_ab_dup, "abusive_keyframe_requests", (json_int_t)w_ab_kf,
+            "abusive_nacked_seqs", (json_int_t)w_ab_nacked, "normal_rx_pkts", (json_int_t)w_n_rx,
+            "normal_seq_lost", (json_int_t)w_n_lost));
         json_object_set_new(r, "udp_rcvbuf_errors", json_integer((json_int_t)rcvbuf));
         json_object_set_new(r, "udp_sndbuf_errors", json_integer((json_int_t)sndbuf));
         json_object_set_new(r, "latency_p50_us", json_real(p50));
@@ -763,6 +806,11 @@ static void usage(FILE *f)
 "  --simulcast                 publishers send VP8 as three rid layers (h/m/l, 16:4:1 of --bitrate)\n"
 "  --substream N[,N...]        subscribers ask for this simulcast substream (0 low .. 2 high);\n"
 "                              a list is given out round-robin, one value per subscriber\n"
+"  --abusive N                 the first N subscribers abuse the server with keyframe requests\n"
+"                              (PLI and FIR in turn) at --pli-rate per second per video stream\n"
+"  --pli-rate R                abusive subscribers' request rate (default 100)\n"
+"  --nack-all                  abusive subscribers also NACK their last 64 sequence numbers of every\n"
+"                              video stream at --pli-rate (a NACK for every packet, repeated)\n"
 "  --faults                    publishers inject one content gap, duplicate and corruption (tests)\n"
 "  --json FILE                 write the results as JSON\n"
 "  --quiet                     no per-second lines\n");
@@ -823,7 +871,8 @@ int main(int argc, char **argv)
 {
     enum { O_URL = 256, O_SC, O_SUBS, O_ROOMS, O_PART, O_CHURN, O_RSTEP, O_RINT, O_RLOSS, O_DUR,
            O_ROOM, O_NOCREATE, O_RSECRET, O_RPUBS, O_BITRATE, O_DEC, O_ICEIP, O_THREADS, O_JRATE,
-           O_SETUP, O_PID, O_PNAME, O_FLOOR, O_FAULTS, O_JSON, O_QUIET, O_HELP, O_SIM, O_SUBSTREAM };
+           O_SETUP, O_PID, O_PNAME, O_FLOOR, O_FAULTS, O_JSON, O_QUIET, O_HELP, O_SIM, O_SUBSTREAM,
+           O_ABUSIVE, O_PLIRATE, O_NACKALL };
     static const struct option lo[] = {
         {"url", 1, 0, O_URL}, {"scenario", 1, 0, O_SC}, {"subs", 1, 0, O_SUBS},
         {"rooms", 1, 0, O_ROOMS}, {"participants", 1, 0, O_PART}, {"churn", 1, 0, O_CHURN},
@@ -835,12 +884,14 @@ int main(int argc, char **argv)
         {"server-pid", 1, 0, O_PID}, {"server-name", 1, 0, O_PNAME}, {"floor", 0, 0, O_FLOOR},
         {"faults", 0, 0, O_FAULTS}, {"json", 1, 0, O_JSON}, {"quiet", 0, 0, O_QUIET},
         {"simulcast", 0, 0, O_SIM}, {"substream", 1, 0, O_SUBSTREAM},
+        {"abusive", 1, 0, O_ABUSIVE}, {"pli-rate", 1, 0, O_PLIRATE}, {"nack-all", 0, 0, O_NACKALL},
         {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
     const char *url = "ws://127.0.0.1:8188/";
     g_opts.bitrate = 1500000;
     g_opts.decrypt_sample = 0.1;
     g_opts.create_room = true;
     g_opts.room_publishers = 100;
+    g_opts.pli_rate = 100;
     int opt;
     while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (opt) {
@@ -875,6 +926,9 @@ int main(int argc, char **argv)
         case O_FLOOR: o.floor = true; break;
         case O_FAULTS: g_opts.faults = true; break;
         case O_SIM: g_opts.simulcast = true; break;
+        case O_ABUSIVE: g_opts.abusive = atoi(optarg); break;
+        case O_PLIRATE: g_opts.pli_rate = atof(optarg); break;
+        case O_NACKALL: g_opts.nack_all = true; break;
         case O_SUBSTREAM: {
             g_opts.n_substreams = 0;
             for (char *p = optarg;;) {
@@ -903,7 +957,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if (o.subs < 1 || o.rooms < 1 || o.participants < 2 || o.participants > LG_MAX_FEEDS + 1 ||
-        o.ramp_step < 1 || o.duration <= 0) {
+        o.ramp_step < 1 || o.duration <= 0 || g_opts.abusive < 0 || g_opts.pli_rate <= 0 ||
+        g_opts.pli_rate > 1000) {
         fprintf(stderr, "loadgen: bad counts\n");
         return 2;
     }
