@@ -626,6 +626,13 @@ static void worker_set_remote(sy_worker *w, void *arg)
                                      : pi->codec == SY_CODEC_AV1  ? SY_VIDEO_AV1
                                                                   : SY_VIDEO_NONE;
         }
+        /* We offered RTX: keep it only for the payload types whose RTX the answer kept
+         * (an answer without RTX gets plain retransmissions on the media SSRC). */
+        if (!t->is_offer)
+            for (int a = 0; a < 128; a++) {
+                uint8_t rp = m->local_rtx_pt[a];
+                if (rp && m->rtx_apt[rp & 0x7F] != a) m->local_rtx_pt[a] = 0;
+            }
         if (m->is_data && mi->sctp_port && !pc->sctp) {
             pc->sctp_port = mi->sctp_port;
             pc->sctp_max_message = mi->max_message_size ? mi->max_message_size : SY_SCTP_DEFAULT_MAX_MESSAGE;

@@ -104,6 +104,8 @@ typedef struct remote_sdp {
     struct {
         char media[16], mid[32], rtpmap[128];
         int port, pt;
+        bool has_rtx; /* an rtx/90000 payload type in this m-line (we answer with it) */
+        int rtx_pt;
     } m[LG_MAX_RSTREAMS];
     int n_m;
     int rtx_pts[8]; /* payload types mapped to rtx/90000, any m-line */
@@ -160,6 +162,8 @@ static int parse_sdp(const char *sdp, remote_sdp *r)
             char enc[16];
             if (sscanf(v, "%d %15[^/]", &pt, enc) == 2 && !strcasecmp(enc, "rtx")) {
                 if (r->n_rtx_pts < 8) r->rtx_pts[r->n_rtx_pts++] = pt;
+                r->m[cur].has_rtx = true;
+                r->m[cur].rtx_pt = pt;
             } else if (!r->m[cur].rtpmap[0]) {
                 snprintf(r->m[cur].rtpmap, sizeof r->m[cur].rtpmap, "%s", v);
             }
@@ -781,11 +785,20 @@ static void answer_offer(lg_client *c, const char *sdp)
         }
         bool video = !strcmp(r.m[i].media, "video");
         if (video && c->n_video_pts < 8) c->video_pts[c->n_video_pts++] = r.m[i].pt;
-        sb_add(&b, "m=%s 9 UDP/TLS/RTP/SAVPF %d\r\n", r.m[i].media, r.m[i].pt);
+        /* Keep RTX as browsers do: without it the server cannot retransmit (it never
+         * re-encrypts a packet under an index it already used). */
+        bool rtx = video && r.m[i].has_rtx;
+        if (rtx)
+            sb_add(&b, "m=%s 9 UDP/TLS/RTP/SAVPF %d %d\r\n", r.m[i].media, r.m[i].pt, r.m[i].rtx_pt);
+        else
+            sb_add(&b, "m=%s 9 UDP/TLS/RTP/SAVPF %d\r\n", r.m[i].media, r.m[i].pt);
         sb_transport(&b, c, "active", first);
         first = false;
         sb_add(&b, "a=mid:%s\r\na=recvonly\r\n", r.m[i].mid);
         if (r.m[i].rtpmap[0]) sb_add(&b, "a=rtpmap:%s\r\n", r.m[i].rtpmap);
+        if (rtx)
+            sb_add(&b, "a=rtpmap:%d rtx/90000\r\na=fmtp:%d apt=%d\r\n", r.m[i].rtx_pt,
+                   r.m[i].rtx_pt, r.m[i].pt);
         if (video)
             sb_add(&b, "a=rtcp-fb:%d nack\r\na=rtcp-fb:%d nack pli\r\na=rtcp-fb:%d ccm fir\r\n",
                    r.m[i].pt, r.m[i].pt, r.m[i].pt);
