@@ -77,5 +77,22 @@ def test_pli_and_nack_storm_from_many_subscribers():
     assert r["totals"]["auth_fail"] == 0, text
 
 
+@sy.timeout(200)
+def test_no_retransmission_without_negotiated_rtx():
+    """Subscribers that answer without RTX and NACK every packet get nothing back: the
+    server offered RTX but must use it only if the answer kept it, and it never resends
+    on the media SSRC (that would re-encrypt an SRTP index already used)."""
+    r, text = run_loadgen("--subs", "6", "--abusive", "2", "--pli-rate", "50", "--nack-all",
+                          "--no-rtx", "--duration", "5", "--bitrate", "600000", "--join-rate", "20")
+    print("  " + "\n  ".join(ln for ln in text.splitlines() if "abusive" in ln or "loss" in ln))
+    assert r["failed"] == 0, text
+    w = r["window"]
+    assert w["abusive_nacked_seqs"] > 0, w
+    assert w["abusive_rx_pkts"] > 0, w
+    assert w["abusive_dup_pkts"] == 0, f"retransmissions to peers without RTX: {w}"
+    assert w["normal_seq_lost"] == 0, w
+    assert r["totals"]["auth_fail"] == 0, text
+
+
 if __name__ == "__main__":
     sy.run(globals())

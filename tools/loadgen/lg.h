@@ -45,6 +45,7 @@ typedef struct lg_opts {
     int abusive;
     double pli_rate;
     bool nack_all;
+    bool no_rtx; /* subscribers answer without RTX (a client that never negotiates it) */
 } lg_opts;
 
 #define LG_ABUSE_NACK 64

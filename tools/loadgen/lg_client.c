@@ -787,7 +787,7 @@ static void answer_offer(lg_client *c, const char *sdp)
         if (video && c->n_video_pts < 8) c->video_pts[c->n_video_pts++] = r.m[i].pt;
         /* Keep RTX as browsers do: without it the server cannot retransmit (it never
          * re-encrypts a packet under an index it already used). */
-        bool rtx = video && r.m[i].has_rtx;
+        bool rtx = video && r.m[i].has_rtx && !g_opts.no_rtx;
         if (rtx)
             sb_add(&b, "m=%s 9 UDP/TLS/RTP/SAVPF %d %d\r\n", r.m[i].media, r.m[i].pt, r.m[i].rtx_pt);
         else

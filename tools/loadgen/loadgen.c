@@ -811,6 +811,7 @@ static void usage(FILE *f)
 "  --pli-rate R                abusive subscribers' request rate (default 100)\n"
 "  --nack-all                  abusive subscribers also NACK their last 64 sequence numbers of every\n"
 "                              video stream at --pli-rate (a NACK for every packet, repeated)\n"
+"  --no-rtx                    subscribers answer without RTX (the server must then not retransmit)\n"
 "  --faults                    publishers inject one content gap, duplicate and corruption (tests)\n"
 "  --json FILE                 write the results as JSON\n"
 "  --quiet                     no per-second lines\n");
@@ -872,7 +873,7 @@ int main(int argc, char **argv)
     enum { O_URL = 256, O_SC, O_SUBS, O_ROOMS, O_PART, O_CHURN, O_RSTEP, O_RINT, O_RLOSS, O_DUR,
            O_ROOM, O_NOCREATE, O_RSECRET, O_RPUBS, O_BITRATE, O_DEC, O_ICEIP, O_THREADS, O_JRATE,
            O_SETUP, O_PID, O_PNAME, O_FLOOR, O_FAULTS, O_JSON, O_QUIET, O_HELP, O_SIM, O_SUBSTREAM,
-           O_ABUSIVE, O_PLIRATE, O_NACKALL };
+           O_ABUSIVE, O_PLIRATE, O_NACKALL, O_NORTX };
     static const struct option lo[] = {
         {"url", 1, 0, O_URL}, {"scenario", 1, 0, O_SC}, {"subs", 1, 0, O_SUBS},
         {"rooms", 1, 0, O_ROOMS}, {"participants", 1, 0, O_PART}, {"churn", 1, 0, O_CHURN},
@@ -884,7 +885,7 @@ int main(int argc, char **argv)
         {"server-pid", 1, 0, O_PID}, {"server-name", 1, 0, O_PNAME}, {"floor", 0, 0, O_FLOOR},
         {"faults", 0, 0, O_FAULTS}, {"json", 1, 0, O_JSON}, {"quiet", 0, 0, O_QUIET},
         {"simulcast", 0, 0, O_SIM}, {"substream", 1, 0, O_SUBSTREAM},
-        {"abusive", 1, 0, O_ABUSIVE}, {"pli-rate", 1, 0, O_PLIRATE}, {"nack-all", 0, 0, O_NACKALL},
+        {"abusive", 1, 0, O_ABUSIVE}, {"pli-rate", 1, 0, O_PLIRATE}, {"nack-all", 0, 0, O_NACKALL}, {"no-rtx", 0, 0, O_NORTX},
         {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
     const char *url = "ws://127.0.0.1:8188/";
     g_opts.bitrate = 1500000;
@@ -929,6 +930,7 @@ int main(int argc, char **argv)
         case O_ABUSIVE: g_opts.abusive = atoi(optarg); break;
         case O_PLIRATE: g_opts.pli_rate = atof(optarg); break;
         case O_NACKALL: g_opts.nack_all = true; break;
+        case O_NORTX: g_opts.no_rtx = true; break;
         case O_SUBSTREAM: {
             g_opts.n_substreams = 0;
             for (char *p = optarg;;) {
