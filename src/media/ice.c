@@ -552,7 +552,7 @@ int sy_ice_restart(sy_ice *ice)
 
 /* Splits "candidate:<foundation> <component> <transport> <priority> <address> <port>
  * typ <type> ..." enough to screen it before libnice parses it. */
-int sy_ice_screen_candidate(const char *line, char *addr, size_t addr_len, long *component,
+static int screen_candidate(const char *line, char *addr, size_t addr_len, long *component,
                             bool *udp)
 {
     const char *p = line + strlen("candidate:");
@@ -580,32 +580,43 @@ int sy_ice_screen_candidate(const char *line, char *addr, size_t addr_len, long 
     return 0;
 }
 
-int sy_ice_add_remote_candidate(sy_ice *ice, const char *candidate)
+int sy_ice_candidate_precheck(const char **candidate, bool remote_creds, unsigned n_remote,
+                              const void *who, char *addr, size_t addr_len)
 {
-    if (ice->lite) return sy_lite_add_remote_candidate(ice->lite, candidate);
-    if (ice->dead || !candidate) return -1;
-    if (strncmp(candidate, "a=", 2) == 0) candidate += 2;
-    size_t n = strnlen(candidate, MAX_CANDIDATE_LEN + 1);
-    if (n > MAX_CANDIDATE_LEN || strncmp(candidate, "candidate:", 10) != 0) return -1;
-    if (!ice->remote_creds) {
-        SY_WARN("ice %p: remote candidate before the remote credentials", (void *)ice);
+    const char *line = *candidate;
+    if (!line) return -1;
+    if (strncmp(line, "a=", 2) == 0) line += 2;
+    size_t n = strnlen(line, MAX_CANDIDATE_LEN + 1);
+    if (n > MAX_CANDIDATE_LEN || strncmp(line, "candidate:", 10) != 0) return -1;
+    if (!remote_creds) {
+        SY_WARN("ice %p: remote candidate before the remote credentials", who);
         return -1;
     }
-
-    char addr[NICE_ADDRESS_STRING_LEN + 64];
     long component;
     bool udp;
-    if (sy_ice_screen_candidate(candidate, addr, sizeof(addr), &component, &udp) != 0) return -1;
+    if (screen_candidate(line, addr, addr_len, &component, &udp) != 0) return -1;
     size_t alen = strlen(addr);
     /* Ignored: mDNS names (never looked up), TCP (ICE-TCP is off), and an RTCP component
      * (rtcp-mux is mandatory). */
     if (alen > 6 && strcasecmp(addr + alen - 6, ".local") == 0) return 1;
     if (!udp || component != COMPONENT_ID) return 1;
-    if (ice->n_remote >= SY_ICE_MAX_REMOTE_CANDIDATES) {
-        SY_WARN("ice %p: more than %d remote candidates, ignoring the rest", (void *)ice,
+    if (n_remote >= SY_ICE_MAX_REMOTE_CANDIDATES) {
+        SY_WARN("ice %p: more than %d remote candidates, ignoring the rest", who,
                 SY_ICE_MAX_REMOTE_CANDIDATES);
         return -1;
     }
+    *candidate = line;
+    return 0;
+}
+
+int sy_ice_add_remote_candidate(sy_ice *ice, const char *candidate)
+{
+    if (ice->lite) return sy_lite_add_remote_candidate(ice->lite, candidate);
+    if (ice->dead) return -1;
+    char addr[NICE_ADDRESS_STRING_LEN + 64];
+    int pre = sy_ice_candidate_precheck(&candidate, ice->remote_creds, ice->n_remote, ice, addr,
+                                        sizeof(addr));
+    if (pre != 0) return pre;
 
     char sdp[MAX_CANDIDATE_LEN + 3];
     snprintf(sdp, sizeof(sdp), "a=%s", candidate);

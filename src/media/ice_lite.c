@@ -34,8 +34,6 @@
 #define RECV_BUDGET (RECV_BATCH * 16)
 /* Validated remote addresses kept per agent (a peer's interfaces and its NAT). */
 #define MAX_ADDRS 4
-#define MAX_REMOTE_CANDIDATES 64
-#define MAX_CANDIDATE_LEN 512
 #define MAX_CREDENTIAL_LEN 256
 #define UFRAG_LEN 8
 #define PWD_LEN 24
@@ -646,22 +644,10 @@ int sy_lite_restart(sy_lite *l)
 
 int sy_lite_add_remote_candidate(sy_lite *l, const char *candidate)
 {
-    if (!candidate) return -1;
-    if (strncmp(candidate, "a=", 2) == 0) candidate += 2;
-    size_t n = strnlen(candidate, MAX_CANDIDATE_LEN + 1);
-    if (n > MAX_CANDIDATE_LEN || strncmp(candidate, "candidate:", 10) != 0) return -1;
-    if (!l->remote_creds) {
-        SY_WARN("ice %p: remote candidate before the remote credentials", (void *)l);
-        return -1;
-    }
     char addr[INET6_ADDRSTRLEN + 64];
-    long component;
-    bool udp;
-    if (sy_ice_screen_candidate(candidate, addr, sizeof(addr), &component, &udp) != 0) return -1;
-    size_t alen = strlen(addr);
-    if (alen > 6 && strcasecmp(addr + alen - 6, ".local") == 0) return 1;
-    if (!udp || component != 1) return 1;
-    if (l->n_remote >= MAX_REMOTE_CANDIDATES) return -1;
+    int pre = sy_ice_candidate_precheck(&candidate, l->remote_creds, l->n_remote, l, addr,
+                                        sizeof(addr));
+    if (pre != 0) return pre;
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
     if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) == 1)

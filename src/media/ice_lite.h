@@ -41,10 +41,12 @@ int sy_lite_send(sy_lite *l, const uint8_t *buf, size_t len);
 sy_ice_state sy_lite_state(const sy_lite *l);
 int sy_lite_selected_pair(const sy_lite *l, char *buf, size_t len);
 
-/* Shared with ice.c: splits a "candidate:" line into its address, component, UDP-ness
- * and checks the port. 0 or -1. */
-int sy_ice_screen_candidate(const char *line, char *addr, size_t addr_len, long *component,
-                            bool *udp);
+/* Shared with ice.c: the checks every remote candidate line goes through (strip "a=",
+ * length, credentials first, syntax and port, mDNS/TCP/RTCP ignored, the per-session
+ * cap). 0: go on, *candidate without "a=" and its address in addr; 1: ignored; -1:
+ * refused. who: for the log. */
+int sy_ice_candidate_precheck(const char **candidate, bool remote_creds, unsigned n_remote,
+                              const void *who, char *addr, size_t addr_len);
 /* Shared with ice.c: may a peer's address be used (policy of ice.h)? */
 bool sy_ice_address_allowed(const struct sockaddr *sa, const sy_netrange *allowed, size_t n_allowed,
                             const sy_netrange *denied, size_t n_denied, bool allow_loopback);
