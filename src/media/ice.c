@@ -513,12 +513,12 @@ int sy_ice_gather(sy_ice *ice)
 
 int sy_ice_set_remote_credentials(sy_ice *ice, const char *ufrag, const char *pwd)
 {
-    if (ice->lite) return sy_lite_set_remote_credentials(ice->lite, ufrag, pwd);
     if (ice->dead) return -1;
     if (!credential_ok(ufrag, 4) || !credential_ok(pwd, 22)) {
         SY_WARN("ice %p: invalid remote ice-ufrag/ice-pwd", (void *)ice);
         return -1;
     }
+    if (ice->lite) return sy_lite_set_remote_credentials(ice->lite, ufrag, pwd);
     if (!nice_agent_set_remote_credentials(ice->agent, ice->stream, ufrag, pwd)) return -1;
     ice->remote_creds = true;
     return 0;

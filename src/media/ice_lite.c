@@ -56,6 +56,8 @@ typedef struct mux_sock {
     int family;
     char ip[INET6_ADDRSTRLEN]; /* the bound address */
     uint16_t port;
+    int index;     /* in sy_mux.socks, also addr_key.sock */
+    bool loopback; /* bound to a loopback address */
     /* Send queue. */
     int n;
     struct mmsghdr msgs[SEND_BATCH];
@@ -70,6 +72,7 @@ typedef struct sy_mux {
     int n_socks;
     GHashTable *by_ufrag; /* char * (in the agent) -> sy_lite */
     GHashTable *by_addr;  /* addr_key * (in the agent) -> sy_lite */
+    bool allow_loopback;  /* a socket is on loopback: loopback peers are allowed */
     uv_prepare_t prepare;
     uv_check_t check;
     uv_timer_t fold;
@@ -253,10 +256,7 @@ static void on_readable(uv_poll_t *poll, int status, int events)
     mux_sock *s = poll->data;
     sy_mux *mux = tl_mux;
     if (status < 0 || !mux) return;
-    int sock = -1;
-    for (int i = 0; i < mux->n_socks; i++)
-        if (mux->socks[i] == s) sock = i;
-    if (sock < 0) return;
+    int sock = s->index;
     for (int budget = RECV_BUDGET; budget > 0; budget -= RECV_BATCH) {
         for (int i = 0; i < RECV_BATCH; i++) {
             mux->riov[i].iov_base = mux->rbuf[i];
@@ -407,6 +407,7 @@ static mux_sock *open_sock(const char *ip, uint16_t port_min, uint16_t port_max)
     s->fd = fd;
     s->family = ss.ss_family;
     s->port = ntohs(ss.ss_family == AF_INET ? a4->sin_port : a6->sin6_port);
+    s->loopback = sy_netrange_loopback((struct sockaddr *)&ss);
     snprintf(s->ip, sizeof(s->ip), "%s", ip);
     return s;
 }
@@ -422,7 +423,9 @@ static sy_mux *mux_get(sy_worker *worker, const sy_ice_config *cfg)
     for (size_t i = 0; i < cfg->n_local_ips && mux->n_socks < MAX_SOCKS; i++) {
         mux_sock *s = open_sock(cfg->local_ips[i], cfg->port_min, cfg->port_max);
         if (!s) continue;
+        s->index = mux->n_socks;
         mux->socks[mux->n_socks++] = s;
+        if (s->loopback) mux->allow_loopback = true;
     }
     if (mux->n_socks == 0) {
         g_hash_table_destroy(mux->by_ufrag);
@@ -516,15 +519,7 @@ sy_lite *sy_lite_new(sy_worker *worker, const sy_ice_config *cfg, const sy_ice_c
     l->n_allowed = cfg->n_allowed;
     l->denied = cfg->denied;
     l->n_denied = cfg->n_denied;
-    for (int i = 0; i < mux->n_socks; i++) {
-        struct sockaddr_storage ss;
-        memset(&ss, 0, sizeof(ss));
-        if (inet_pton(AF_INET, mux->socks[i]->ip, &((struct sockaddr_in *)&ss)->sin_addr) == 1)
-            ss.ss_family = AF_INET;
-        else if (inet_pton(AF_INET6, mux->socks[i]->ip, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
-            ss.ss_family = AF_INET6;
-        if (sy_netrange_loopback((struct sockaddr *)&ss)) l->allow_loopback = true;
-    }
+    l->allow_loopback = mux->allow_loopback;
     if (cfg->nat_1_1_ip) {
         unsigned char tmp[sizeof(struct in6_addr)];
         if (inet_pton(AF_INET, cfg->nat_1_1_ip, tmp) != 1 && inet_pton(AF_INET6, cfg->nat_1_1_ip, tmp) != 1) {
@@ -609,21 +604,9 @@ int sy_lite_gather(sy_lite *l)
     return 0;
 }
 
-static bool credential_ok(const char *s, size_t min)
-{
-    size_t n = s ? strnlen(s, MAX_CREDENTIAL_LEN + 1) : 0;
-    if (n < min || n > MAX_CREDENTIAL_LEN) return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] <= ' ' || s[i] > '~' || s[i] == ':') return false;
-    return true;
-}
-
 int sy_lite_set_remote_credentials(sy_lite *l, const char *ufrag, const char *pwd)
 {
-    if (!credential_ok(ufrag, 4) || !credential_ok(pwd, 22)) {
-        SY_WARN("ice %p: invalid remote ice-ufrag/ice-pwd", (void *)l);
-        return -1;
-    }
+    (void)pwd; /* a lite agent sends no checks: only its peer's ufrag is checked */
     snprintf(l->remote_ufrag, sizeof(l->remote_ufrag), "%s", ufrag);
     l->remote_creds = true;
     return 0;

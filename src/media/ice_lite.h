@@ -33,6 +33,7 @@ void sy_lite_free(sy_lite *l);
 const char *sy_lite_local_ufrag(const sy_lite *l);
 const char *sy_lite_local_pwd(const sy_lite *l);
 int sy_lite_gather(sy_lite *l);
+/* Credentials already checked by ice.c. */
 int sy_lite_set_remote_credentials(sy_lite *l, const char *ufrag, const char *pwd);
 int sy_lite_restart(sy_lite *l);
 /* Screens and counts a remote candidate like ice.c; lite agents never send to them. */

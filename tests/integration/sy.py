@@ -231,6 +231,24 @@ def _touch(srv):
         _touched.append(srv)
 
 
+def run_loadgen(server, *args, timeout=240, setup_timeout=30):
+    """Runs tools/loadgen against a started server (its WebSocket API, 127.0.0.1 ICE, the
+    server's PID for CPU/RSS) with args; returns (its JSON result, its text output).
+    The setup timeout is doubled under the sanitizers."""
+    server.start()
+    loadgen = os.path.join(BUILD_DIR, "tools", "loadgen")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out.json")
+        cmd = [loadgen, "--url", f"ws://127.0.0.1:{server.ws_port}/", "--ice-ip", "127.0.0.1",
+               "--server-pid", str(server.proc.pid), "--json", out, "--quiet",
+               "--setup-timeout", str(setup_timeout * (2 if SANITIZE else 1)), *args]
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+        text = p.stdout.decode(errors="replace")
+        assert p.returncode == 0, f"loadgen exited with {p.returncode}\n{text}"
+        with open(out) as f:
+            return json.load(f), text
+
+
 class ServerError(AssertionError):
     pass
 
@@ -472,6 +490,18 @@ class Server:
     def cleanup(self):
         if self.tmp and not os.environ.get("SY_KEEP_TMP"):
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def rss_kib(self):
+        """The running server's VmRSS in KiB (from /proc)."""
+        with open(f"/proc/{self.proc.pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmRSS")
+
+    def fd_count(self):
+        """How many file descriptors the running server has open."""
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
 
     def log_text(self, tail=400):
         try:

@@ -116,11 +116,7 @@ async def wait_live(n, timeout=5.0):
 
 
 def rss_kib():
-    with open(f"/proc/{SRV.proc.pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
+    return SRV.rss_kib()
 
 
 async def attacker_socket():

@@ -50,15 +50,11 @@ CAP = sy.Server("churn_cap", general={"max_sessions": 50}, ws={"ws_port": 8195},
 
 
 def fds(srv):
-    return len(os.listdir(f"/proc/{srv.proc.pid}/fd"))
+    return srv.fd_count()
 
 
 def rss_kb(srv):
-    with open(f"/proc/{srv.proc.pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+    return srv.rss_kib()
 
 
 async def counts(srv):

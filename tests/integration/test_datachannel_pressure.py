@@ -72,11 +72,7 @@ RTCSctpTransport._receive_data_chunk = _receive_data_chunk
 
 def rss():
     """The server's VmRSS in bytes."""
-    with open(f"/proc/{SERVER.proc.pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
+    return SERVER.rss_kib() * 1024
 
 
 class Peer:

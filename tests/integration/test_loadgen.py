@@ -21,29 +21,14 @@
 No timing thresholds.
 """
 
-import json
-import os
-import subprocess
-import tempfile
 
 import sy
 
 SERVER = sy.Server("loadgen")
-LOADGEN = os.path.join(sy.BUILD_DIR, "tools", "loadgen")
 
 
 def run_loadgen(*args, timeout=240):
-    SERVER.start()
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "out.json")
-        cmd = [LOADGEN, "--url", f"ws://127.0.0.1:{SERVER.ws_port}/", "--ice-ip", "127.0.0.1",
-               "--server-pid", str(SERVER.proc.pid), "--json", out, "--quiet",
-               "--setup-timeout", "60" if sy.SANITIZE else "30", *args]
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
-        text = p.stdout.decode(errors="replace")
-        assert p.returncode == 0, f"loadgen exited with {p.returncode}\n{text}"
-        with open(out) as f:
-            return json.load(f), text
+    return sy.run_loadgen(SERVER, *args, timeout=timeout, setup_timeout=30)
 
 
 def subscribers(r):

@@ -14,15 +14,11 @@ No timing thresholds: counts over the measured window, which loadgen reports. Th
 subscribers' own handle_info shows "nacks-over-budget" (VideoRoom) for the refused NACKs.
 """
 
-import json
 import os
-import subprocess
-import tempfile
 
 import sy
 
 SERVER = sy.Server("rtcp_storms")
-LOADGEN = os.path.join(sy.BUILD_DIR, "tools", "loadgen")
 
 # The sizes scripts/test runs; the 100-subscriber run recorded in docs/security.md is
 #   SY_STORM_SUBS=100 SY_STORM_ABUSIVE=10 SY_STORM_DURATION=20 python3 tests/integration/test_rtcp_storms.py
@@ -32,17 +28,7 @@ DURATION = int(os.environ.get("SY_STORM_DURATION", "10"))
 
 
 def run_loadgen(*args, timeout=300):
-    SERVER.start()
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "out.json")
-        cmd = [LOADGEN, "--url", f"ws://127.0.0.1:{SERVER.ws_port}/", "--ice-ip", "127.0.0.1",
-               "--server-pid", str(SERVER.proc.pid), "--json", out, "--quiet",
-               "--setup-timeout", "90" if sy.SANITIZE else "45", *args]
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
-        text = p.stdout.decode(errors="replace")
-        assert p.returncode == 0, f"loadgen exited with {p.returncode}\n{text}"
-        with open(out) as f:
-            return json.load(f), text
+    return sy.run_loadgen(SERVER, *args, timeout=timeout, setup_timeout=45)
 
 
 @sy.timeout(400)

@@ -48,7 +48,7 @@ SERVER = sy.Server("soak")
 
 
 def fds(srv):
-    return len(os.listdir(f"/proc/{srv.proc.pid}/fd"))
+    return srv.fd_count()
 
 
 async def counts(srv):

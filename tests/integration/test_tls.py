@@ -75,14 +75,6 @@ async def test_wss_session():
         sy.check_id(r["data"]["id"])
 
 
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 async def wss_from(addr):
     return await websockets.connect("wss://127.0.0.1:8989/", subprotocols=["janus-protocol"],
                                     ssl=client_ctx(), open_timeout=30, close_timeout=2,
@@ -97,8 +89,7 @@ async def test_tls_signaling_flood_bounded():
     from 127.0.0.3. Meanwhile a client from 127.0.0.1 keeps creating and destroying
     sessions over wss: every one of its requests is answered; RSS stays bounded."""
     SERVER.start()
-    pid = SERVER.proc.pid
-    rss0 = rss_kb(pid)
+    rss0 = SERVER.rss_kib()
     opened, refused = [], 0
     for _ in range(200):
         try:
@@ -177,7 +168,7 @@ async def test_tls_signaling_flood_bounded():
             r = json.loads(await asyncio.wait_for(legit.recv(), 60))
             assert r["janus"] == "success", r
             legit_ok += 1
-            rss_peak = max(rss_peak, rss_kb(pid))
+            rss_peak = max(rss_peak, SERVER.rss_kib())
             await asyncio.sleep(0.2)
     https_n = await https_task
     for t in tasks:
@@ -185,7 +176,7 @@ async def test_tls_signaling_flood_bounded():
     for ws in alive:
         ws.transport.abort()  # an attacker does not wait for closing handshakes
     await asyncio.sleep(1.0)
-    rss1 = rss_kb(pid)
+    rss1 = SERVER.rss_kib()
     print(f"  {FLOOD_SECONDS:.0f} s: {len(alive)} wss flooders open ({refused} refused at the cap), "
           f"{sent['n']} frames sent, {https_n} https requests; legit client {legit_ok} "
           f"create+destroy rounds; RSS {rss0} -> peak {rss_peak} -> {rss1} KiB")

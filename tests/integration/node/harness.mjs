@@ -497,6 +497,36 @@ export class Suite {
 
 /* Imports a client package, failing the whole file with a clear message if node_modules is
  * missing (run "npm ci" in the repository root). */
+// Debian's headless Chromium for the browser tests (never a downloaded one): fake camera and
+// microphone (at `fps` frames per second when given), no permission prompts, loopback
+// candidates allowed and IPv6 candidates off (the test namespace has only 127.0.0.1).
+// fieldTrials are appended to WebRTC-IPv6Default/Disabled/; args are extra switches.
+export function launchChromium(chromium, { fps = null, fieldTrials = '', args = [] } = {}) {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      fps ? `--use-fake-device-for-media-stream=fps=${fps}` : '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
+      `--force-fieldtrials=WebRTC-IPv6Default/Disabled/${fieldTrials}`,
+      ...args,
+    ],
+  });
+}
+
+// A new page whose console messages and errors are printed with the suite's failure
+// diagnostics (under `label`).
+export async function loggedPage(browser, suite, label = '', options = {}) {
+  const page = await browser.newPage(options);
+  const logs = [];
+  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  suite.diag(() => `browser console${label ? ` (${label})` : ''}:\n${logs.join('\n')}`);
+  return page;
+}
+
 export async function importOrFail(spec, suiteName) {
   try {
     return await import(spec);

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Suite, assert, waitFor, importOrFail, TIME_FACTOR, SOURCE_DIR, reexecInNetns } from './harness.mjs';
+import { Suite, assert, waitFor, importOrFail, TIME_FACTOR, SOURCE_DIR, reexecInNetns, launchChromium, loggedPage } from './harness.mjs';
 
 reexecInNetns();
 
@@ -34,23 +34,9 @@ let browser = null;
 
 async function openEcho(extraArgs = [], url = 'http://127.0.0.1:8088/echotest.html') {
   if (!browser) {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--use-fake-device-for-media-stream=fps=30', '--use-fake-ui-for-media-stream',
-        '--allow-loopback-in-peer-connection', '--force-fieldtrials=WebRTC-IPv6Default/Disabled/',
-        ...extraArgs,
-      ],
-    });
+    browser = await launchChromium(chromium, { fps: 30, args: extraArgs });
   }
-  const page = await browser.newPage();
-  const logs = [];
-  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  suite.diag(() => `browser console (${url}):\n${logs.join('\n')}`);
+  const page = await loggedPage(browser, suite, url);
   await page.goto(url);
   return page;
 }

@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Suite, assert, waitFor, withTimeout, importOrFail, TIME_FACTOR, reexecInNetns } from './harness.mjs';
+import { Suite, assert, waitFor, withTimeout, importOrFail, TIME_FACTOR, reexecInNetns, launchChromium, loggedPage } from './harness.mjs';
 
 reexecInNetns();
 
@@ -29,22 +29,9 @@ let browser = null;
 
 async function openPage(name) {
   if (!browser) {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-        '--allow-loopback-in-peer-connection', '--force-fieldtrials=WebRTC-IPv6Default/Disabled/',
-      ],
-    });
+    browser = await launchChromium(chromium);
   }
-  const page = await browser.newPage();
-  const logs = [];
-  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  suite.diag(() => `browser console (${name}):\n${logs.join('\n')}`);
+  const page = await loggedPage(browser, suite, name);
   await page.goto('http://127.0.0.1:8088/textroom.html');
   await page.evaluate(async () => {
     const s = await navigator.mediaDevices.getUserMedia({ audio: true });

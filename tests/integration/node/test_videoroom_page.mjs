@@ -12,7 +12,7 @@
 // page on the HTTP long-poll API (?server=http://…).
 import fs from 'node:fs';
 import path from 'node:path';
-import { Suite, assert, waitFor, sleep, importOrFail, TIME_FACTOR, BUILD_DIR, reexecInNetns } from './harness.mjs';
+import { Suite, assert, waitFor, sleep, importOrFail, TIME_FACTOR, BUILD_DIR, reexecInNetns, launchChromium, loggedPage } from './harness.mjs';
 
 reexecInNetns();
 
@@ -39,23 +39,9 @@ const pages = [];
 
 async function openPage(name) {
   if (!browser) {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--use-fake-device-for-media-stream=fps=30', '--use-fake-ui-for-media-stream',
-        '--allow-loopback-in-peer-connection', '--force-fieldtrials=WebRTC-IPv6Default/Disabled/',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    browser = await launchChromium(chromium, { fps: 30, args: ['--autoplay-policy=no-user-gesture-required'] });
   }
-  const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
-  const logs = [];
-  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  suite.diag(() => `browser console (${name}):\n${logs.join('\n')}`);
+  const page = await loggedPage(browser, suite, name, { viewport: { width: 1100, height: 760 } });
   await page.goto(URL);
   return page;
 }

@@ -8,7 +8,7 @@
 // The page is a bare Janus-API client (pages/vr_reneg.html).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Suite, assert, waitFor, importOrFail, TIME_FACTOR, reexecInNetns } from './harness.mjs';
+import { Suite, assert, waitFor, importOrFail, TIME_FACTOR, reexecInNetns, launchChromium, loggedPage } from './harness.mjs';
 
 reexecInNetns();
 
@@ -26,22 +26,8 @@ let browser = null;
 suite.after(async () => { if (browser) await browser.close(); });
 
 suite.test('a publisher restarts ICE twice; its subscriber keeps decoding', async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream=fps=20', '--use-fake-ui-for-media-stream',
-      '--allow-loopback-in-peer-connection',
-      '--force-fieldtrials=WebRTC-IPv6Default/Disabled/',
-    ],
-  });
-  const page = await browser.newPage();
-  const logs = [];
-  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  suite.diag(() => `browser console:\n${logs.join('\n')}`);
+  browser = await launchChromium(chromium, { fps: 20 });
+  const page = await loggedPage(browser, suite);
   const room = 4401;
   await page.goto('http://127.0.0.1:8088/vr_reneg.html');
   const first = await page.evaluate((r) => window.vr.publish(r), room);

@@ -8,7 +8,7 @@
 // The page is a bare Janus-API client of its own (pages/vr_simulcast.html), not html/.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Suite, assert, waitFor, importOrFail, TIME_FACTOR, SANITIZE, reexecInNetns } from './harness.mjs';
+import { Suite, assert, waitFor, importOrFail, TIME_FACTOR, SANITIZE, reexecInNetns, launchChromium, loggedPage } from './harness.mjs';
 
 reexecInNetns();
 
@@ -29,23 +29,9 @@ suite.after(async () => { if (browser) await browser.close(); });
 const RIDS = ['l', 'm', 'h']; // substream 0, 1, 2
 
 suite.test('a subscriber switches substream 0 -> 2 -> 1 and decodes each layer', async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream=fps=20', '--use-fake-ui-for-media-stream',
-      '--allow-loopback-in-peer-connection',
-      // 640x360 would get only two layers by Chromium's default table.
-      '--force-fieldtrials=WebRTC-IPv6Default/Disabled/WebRTC-LegacySimulcastLayerLimit/Disabled/',
-    ],
-  });
-  page = await browser.newPage();
-  const logs = [];
-  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  suite.diag(() => `browser console:\n${logs.join('\n')}`);
+  // 640x360 would get only two layers by Chromium's default table.
+  browser = await launchChromium(chromium, { fps: 20, fieldTrials: 'WebRTC-LegacySimulcastLayerLimit/Disabled/' });
+  page = await loggedPage(browser, suite);
   const room = 4321;
   // Seen under load (ASan build, busy machine), about one run in three there: Chromium's
   // publisher PC stays "connecting" although DTLS completed on both sides (its log says

@@ -11,7 +11,7 @@
 // The page is a bare Janus-API client of its own (pages/vr_svc.html).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Suite, assert, waitFor, importOrFail, TIME_FACTOR, SANITIZE, reexecInNetns } from './harness.mjs';
+import { Suite, assert, waitFor, importOrFail, TIME_FACTOR, SANITIZE, reexecInNetns, launchChromium, loggedPage } from './harness.mjs';
 
 reexecInNetns();
 
@@ -30,22 +30,8 @@ let page = null;
 suite.after(async () => { if (browser) await browser.close(); });
 
 suite.test('a subscriber gets spatial 0 -> 2 -> 1 and temporal 0 -> 2 of a VP9 L3T3_KEY publisher', async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream=fps=15', '--use-fake-ui-for-media-stream',
-      '--allow-loopback-in-peer-connection',
-      '--force-fieldtrials=WebRTC-IPv6Default/Disabled/',
-    ],
-  });
-  page = await browser.newPage();
-  const logs = [];
-  page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-  suite.diag(() => `browser console:\n${logs.join('\n')}`);
+  browser = await launchChromium(chromium, { fps: 15 });
+  page = await loggedPage(browser, suite);
   const room = 4322;
   // The publisher PC sometimes stays "connecting" under load (see the simulcast test):
   // the connection setup is retried once with a fresh page.
