@@ -30,6 +30,7 @@ import aiortc_peer  # noqa: F401 - the loopback patches
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack
 from aiortc_peer import CounterTrack, read_counter
+from test_videoroom_aiortc import call, check_err, data_of, sync
 
 VR = "janus.plugin.videoroom"
 TR = "janus.plugin.textroom"
@@ -60,30 +61,6 @@ room-chat: {
 """
 SERVER = sy.Server("string_ids", raw={VR_FILE: VR_CONF, TR_FILE: TR_CONF})
 ROOM = "lobby"
-
-
-def data_of(msg):
-    return msg["plugindata"]["data"]
-
-
-async def sync(c, s, h, body, plugin=VR):
-    r = await c.message(s, h, body)
-    assert r.get("janus") == "success", r
-    assert r["plugindata"]["plugin"] == plugin, r
-    return data_of(r)
-
-
-async def call(c, s, h, body, jsep=None, timeout=10):
-    r = await c.message(s, h, body, jsep=jsep)
-    assert r.get("janus") == "ack", r
-    ev = await c.event("event", timeout=timeout, transaction=r["transaction"], sender=h)
-    assert ev["plugindata"]["plugin"] == VR, ev
-    return ev
-
-
-def check_err(data, code, plugin="videoroom"):
-    assert data.get(plugin) == "event" and data.get("error_code") == code, data
-    assert isinstance(data.get("error"), str) and data["error"], data
 
 
 async def room_event(c, h, pred, what):

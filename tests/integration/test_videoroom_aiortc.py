@@ -35,10 +35,10 @@ def data_of(msg):
     return msg["plugindata"]["data"]
 
 
-async def sync(c, s, h, body):
+async def sync(c, s, h, body, plugin=VR):
     r = await c.message(s, h, body)
     assert r.get("janus") == "success", r
-    assert r["plugindata"]["plugin"] == VR, r
+    assert r["plugindata"]["plugin"] == plugin, r
     return data_of(r)
 
 
@@ -51,8 +51,8 @@ async def call(c, s, h, body, jsep=None, timeout=10):
     return ev
 
 
-def check_err(data, code):
-    assert data.get("videoroom") == "event" and data.get("error_code") == code, data
+def check_err(data, code, plugin="videoroom"):
+    assert data.get(plugin) == "event" and data.get("error_code") == code, data
     assert isinstance(data.get("error"), str) and data["error"], data
 
 
