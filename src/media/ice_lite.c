@@ -239,13 +239,8 @@ static void queue_send(sy_mux *mux, int sock, const addr_key *to, const uint8_t 
     if (s->n == SEND_BATCH) flush_sock(mux, s);
     int i = s->n++;
     memcpy(s->buf[i], buf, len);
-    s->iov[i].iov_base = s->buf[i];
-    s->iov[i].iov_len = len;
-    memset(&s->msgs[i].msg_hdr, 0, sizeof(s->msgs[i].msg_hdr));
-    s->msgs[i].msg_hdr.msg_name = &s->to[i];
+    s->iov[i].iov_len = len; /* the slot's pointers are set once (open_sock) */
     s->msgs[i].msg_hdr.msg_namelen = sockaddr_from(to, &s->to[i]);
-    s->msgs[i].msg_hdr.msg_iov = &s->iov[i];
-    s->msgs[i].msg_hdr.msg_iovlen = 1;
 }
 
 static void handle_stun(sy_mux *mux, int sock, const struct sockaddr_storage *from, uint8_t *buf,
@@ -258,15 +253,9 @@ static void on_readable(uv_poll_t *poll, int status, int events)
     if (status < 0 || !mux) return;
     int sock = s->index;
     for (int budget = RECV_BUDGET; budget > 0; budget -= RECV_BATCH) {
-        for (int i = 0; i < RECV_BATCH; i++) {
-            mux->riov[i].iov_base = mux->rbuf[i];
-            mux->riov[i].iov_len = RECV_SLOT;
-            memset(&mux->rmsgs[i].msg_hdr, 0, sizeof(mux->rmsgs[i].msg_hdr));
-            mux->rmsgs[i].msg_hdr.msg_name = &mux->rfrom[i];
+        /* The kernel writes the address length back: the rest was set once (mux_get). */
+        for (int i = 0; i < RECV_BATCH; i++)
             mux->rmsgs[i].msg_hdr.msg_namelen = sizeof(mux->rfrom[i]);
-            mux->rmsgs[i].msg_hdr.msg_iov = &mux->riov[i];
-            mux->rmsgs[i].msg_hdr.msg_iovlen = 1;
-        }
         int n = recvmmsg(s->fd, mux->rmsgs, RECV_BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0) return;
         for (int i = 0; i < n; i++) {
@@ -406,6 +395,12 @@ static mux_sock *open_sock(const char *ip, uint16_t port_min, uint16_t port_max)
     }
     s->fd = fd;
     s->family = ss.ss_family;
+    for (int i = 0; i < SEND_BATCH; i++) {
+        s->iov[i].iov_base = s->buf[i];
+        s->msgs[i].msg_hdr.msg_name = &s->to[i];
+        s->msgs[i].msg_hdr.msg_iov = &s->iov[i];
+        s->msgs[i].msg_hdr.msg_iovlen = 1;
+    }
     s->port = ntohs(ss.ss_family == AF_INET ? a4->sin_port : a6->sin6_port);
     s->loopback = sy_netrange_loopback((struct sockaddr *)&ss);
     snprintf(s->ip, sizeof(s->ip), "%s", ip);
@@ -420,6 +415,13 @@ static sy_mux *mux_get(sy_worker *worker, const sy_ice_config *cfg)
     mux->worker = worker;
     mux->by_ufrag = g_hash_table_new(g_str_hash, g_str_equal);
     mux->by_addr = g_hash_table_new(key_hash, key_equal);
+    for (int i = 0; i < RECV_BATCH; i++) {
+        mux->riov[i].iov_base = mux->rbuf[i];
+        mux->riov[i].iov_len = RECV_SLOT;
+        mux->rmsgs[i].msg_hdr.msg_name = &mux->rfrom[i];
+        mux->rmsgs[i].msg_hdr.msg_iov = &mux->riov[i];
+        mux->rmsgs[i].msg_hdr.msg_iovlen = 1;
+    }
     for (size_t i = 0; i < cfg->n_local_ips && mux->n_socks < MAX_SOCKS; i++) {
         mux_sock *s = open_sock(cfg->local_ips[i], cfg->port_min, cfg->port_max);
         if (!s) continue;
